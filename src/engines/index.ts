@@ -1,0 +1,8 @@
+// Pure. The engines by name.
+import type { EngineName } from '../api/v1alpha1.js';
+import type { Engine } from './engine.js';
+import { sglang } from './sglang.js';
+import { vllm } from './vllm.js';
+
+export const ENGINES: Record<EngineName, Engine> = { VLLM: vllm, SGLang: sglang };
+export * from './engine.js';

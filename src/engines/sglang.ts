@@ -1,0 +1,64 @@
+// Pure. SGLang: its command, probes and metric names (flag table in data/sglang.json). Performs no I/O.
+// SGLang listens on 127.0.0.1 unless told otherwise and exports no metrics without --enable-metrics; its
+// --mem-fraction-static covers weights and KV only, so it is derived from the plan rather than copied.
+import table from './data/sglang.json' with { type: 'json' };
+import { formatNumber, type Engine, type EngineTable } from './engine.js';
+
+// A 2026 release with native LFM2-MoE support (PR sgl-project/sglang#17997); not confirmed against a registry here.
+export const SGLANG_DEFAULT_IMAGE = 'lmsysorg/sglang:v0.5.9-cu129';
+
+export const sglang: Engine = {
+  name: 'SGLang',
+  defaultImage: SGLANG_DEFAULT_IMAGE,
+  imageVerified: false,
+  port: table.defaultPort,
+  table: table as unknown as EngineTable,
+  metrics: {
+    queueDepth: table.metrics.queueDepth,
+    running: table.metrics.running,
+    promptTokensTotal: table.metrics.promptTokensTotal,
+    generationTokensTotal: table.metrics.generationTokensTotal,
+    kvCacheUsage: table.metrics.kvCacheUsage,
+  },
+  ownedFlags: {
+    '--model-path': 'spec.model.source',
+    '--served-model-name': 'spec.model.servedName',
+    '--revision': 'spec.model.source (hf://ORG/NAME@REVISION)',
+    '--host': 'nothing (the operator listens on all interfaces)',
+    '--port': 'nothing (the operator owns the port)',
+    '--enable-metrics': 'nothing (always on: the autoscaler reads /metrics)',
+    '--tp-size': 'spec.parallelism.tensor',
+    '--pp-size': 'spec.parallelism.pipeline',
+    '--dp-size': 'spec.parallelism.data',
+    '--ep-size': 'spec.parallelism.expert',
+    '--enable-ep-moe': 'spec.parallelism.expert',
+    '--quantization': 'spec.quantization',
+    '--kv-cache-dtype': 'spec.kvCacheDtype',
+    '--context-length': 'spec.serving.maxModelLen',
+    '--mem-fraction-static': 'spec.serving.gpuMemoryUtilization',
+    '--max-running-requests': 'spec.serving.maxConcurrentSequences',
+    '--download-dir': 'spec.model.cache',
+  },
+  startupProbePath: table.healthPath,
+  // /health_generate runs a one-token generation (skipped while the server is busy): a real readiness signal.
+  readinessProbePath: table.readinessPath,
+  livenessProbePath: table.healthPath,
+  buildContainer(spec, plan, location, servedName) {
+    const args = ['--model-path', location.model, '--served-model-name', servedName, '--host', '0.0.0.0', '--port', String(table.defaultPort), '--enable-metrics'];
+    if (location.revision) args.push('--revision', location.revision);
+    args.push('--context-length', String(plan.maxModelLen));
+    args.push('--mem-fraction-static', formatNumber(plan.memFractionStatic ?? spec.serving.gpuMemoryUtilization));
+    args.push('--tp-size', String(plan.tensor));
+    if (plan.pipeline > 1) args.push('--pp-size', String(plan.pipeline));
+    if (plan.data > 1) args.push('--dp-size', String(plan.data));
+    // --enable-ep-moe is deprecated: expert parallelism is --ep-size equal to the tensor size.
+    if (spec.parallelism.expert) args.push('--ep-size', String(plan.tensor));
+    if (spec.quantization === 'FP8' && plan.model?.architecture.weightFormat !== 'FP8') args.push('--quantization', 'fp8');
+    if (spec.quantization === 'W8A8Int8') args.push('--quantization', 'w8a8_int8');
+    // SGLang has no plain "fp8" KV value (unlike vLLM): e4m3 is the accurate one.
+    if (spec.kvCacheDtype === 'FP8') args.push('--kv-cache-dtype', 'fp8_e4m3');
+    if (spec.serving.maxConcurrentSequences) args.push('--max-running-requests', String(spec.serving.maxConcurrentSequences));
+    args.push(...(spec.engine.extraArgs ?? []));
+    return { command: ['python3', '-m', 'sglang.launch_server'], args, env: [] };
+  },
+};

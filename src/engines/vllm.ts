@@ -1,0 +1,59 @@
+// Pure. vLLM: its container arguments, probes and metric names (flag table in data/vllm.json). Performs no I/O.
+// The vllm/vllm-openai image's entrypoint is already `vllm serve`, so only args are rendered: repeating `serve`
+// makes argparse fail with "unrecognized arguments: serve".
+import table from './data/vllm.json' with { type: 'json' };
+import { formatNumber, type Engine, type EngineTable } from './engine.js';
+
+export const VLLM_DEFAULT_IMAGE = 'vllm/vllm-openai:v0.11.2';
+
+export const vllm: Engine = {
+  name: 'VLLM',
+  defaultImage: VLLM_DEFAULT_IMAGE,
+  imageVerified: true,
+  port: table.defaultPort,
+  table: table as unknown as EngineTable,
+  metrics: {
+    queueDepth: table.metrics.queueDepth,
+    running: table.metrics.running,
+    promptTokensTotal: table.metrics.promptTokensTotal,
+    generationTokensTotal: table.metrics.generationTokensTotal,
+    kvCacheUsage: table.metrics.kvCacheUsage,
+  },
+  ownedFlags: {
+    '--model': 'spec.model.source',
+    '--served-model-name': 'spec.model.servedName',
+    '--revision': 'spec.model.source (hf://ORG/NAME@REVISION)',
+    '--host': 'nothing (the operator listens on all interfaces)',
+    '--port': 'nothing (the operator owns the port)',
+    '--tensor-parallel-size': 'spec.parallelism.tensor',
+    '--pipeline-parallel-size': 'spec.parallelism.pipeline',
+    '--data-parallel-size': 'spec.parallelism.data',
+    '--enable-expert-parallel': 'spec.parallelism.expert',
+    '--quantization': 'spec.quantization',
+    '--kv-cache-dtype': 'spec.kvCacheDtype',
+    '--max-model-len': 'spec.serving.maxModelLen',
+    '--gpu-memory-utilization': 'spec.serving.gpuMemoryUtilization',
+    '--max-num-seqs': 'spec.serving.maxConcurrentSequences',
+    '--download-dir': 'spec.model.cache',
+  },
+  startupProbePath: table.healthPath,
+  readinessProbePath: table.readinessPath,
+  livenessProbePath: table.healthPath,
+  buildContainer(spec, plan, location, servedName) {
+    const args = [location.model, '--served-model-name', servedName, '--port', String(table.defaultPort)];
+    if (location.revision) args.push('--revision', location.revision);
+    args.push('--max-model-len', String(plan.maxModelLen));
+    args.push('--gpu-memory-utilization', formatNumber(spec.serving.gpuMemoryUtilization));
+    args.push('--tensor-parallel-size', String(plan.tensor));
+    if (plan.pipeline > 1) args.push('--pipeline-parallel-size', String(plan.pipeline));
+    if (plan.data > 1) args.push('--data-parallel-size', String(plan.data));
+    if (spec.parallelism.expert) args.push('--enable-expert-parallel');
+    // Only online FP8 is named: for a quantized checkpoint vLLM reads the method from its config and picks the fast
+    // kernel (awq_marlin, gptq_marlin); forcing `--quantization awq` would select the slow one.
+    if (spec.quantization === 'FP8' && plan.model?.architecture.weightFormat !== 'FP8') args.push('--quantization', 'fp8');
+    if (spec.kvCacheDtype === 'FP8') args.push('--kv-cache-dtype', 'fp8');
+    if (spec.serving.maxConcurrentSequences) args.push('--max-num-seqs', String(spec.serving.maxConcurrentSequences));
+    args.push(...(spec.engine.extraArgs ?? []));
+    return { args, env: [] };
+  },
+};

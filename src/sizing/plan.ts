@@ -1,0 +1,200 @@
+// Pure. Plans one replica of an LfmDeployment: resolves the model and GPU, runs the hard checks of DESIGN.md §5
+// (heads against tensor size, experts against expert parallelism, quantization against the checkpoint, the GPU and
+// the engine), picks the tensor size when unset, and computes the fit (fit.ts). Performs no I/O.
+import type { EngineName, LfmDeploymentSpec, ModelArchitecture, WeightFormat } from '../api/v1alpha1.js';
+import { computeCapabilityAtLeast, lookupGpu, type GpuType } from '../catalog/gpus.js';
+import { lookupModel, type CatalogModel } from '../catalog/models.js';
+import { computeFit, computeServedFormat, type Fit } from './fit.js';
+
+export interface PlanReason { field: string; message: string }
+
+export interface Plan extends Partial<Fit> {
+  fits: boolean;
+  /** Refusals: the spec cannot run as written (invalid combination, or does not fit). */
+  reasons: PlanReason[];
+  warnings: string[];
+  /** True when reasons hold a refusal other than "does not fit" (exit status 2, condition reason Invalid). */
+  invalid: boolean;
+  gpusPerReplica: number;
+  tensor: number;
+  pipeline: number;
+  data: number;
+  maxModelLen: number;
+  model?: { id: string; architecture: ModelArchitecture; fromCatalog: boolean; weightFileBytes?: number };
+  gpu?: GpuType;
+  servedFormat?: WeightFormat;
+}
+
+const TENSOR_CANDIDATES = [1, 2, 4, 8];
+
+/** The Hugging Face repository id of an hf:// source, without the revision. */
+export function parseHfRepo(source: string): { repo: string; revision?: string } | undefined {
+  const m = /^hf:\/\/([^@]+)(?:@(.+))?$/.exec(source);
+  if (!m?.[1]) return undefined;
+  return m[2] ? { repo: m[1], revision: m[2] } : { repo: m[1] };
+}
+
+function resolveModel(spec: LfmDeploymentSpec): Plan['model'] | PlanReason {
+  const catalogId = spec.model.catalogName ?? parseHfRepo(spec.model.source)?.repo;
+  const entry: CatalogModel | undefined = catalogId ? lookupModel(catalogId) : undefined;
+  if (spec.model.architecture) {
+    return { id: catalogId ?? spec.model.source, architecture: spec.model.architecture, fromCatalog: false, ...(entry ? { weightFileBytes: entry.weightFileBytes } : {}) };
+  }
+  if (!entry) {
+    return {
+      field: spec.model.catalogName ? 'spec.model.catalogName' : 'spec.model.source',
+      message: `model ${catalogId ?? spec.model.source} is not in the catalog: describe it in spec.model.architecture, or set spec.model.catalogName to a catalog model`,
+    };
+  }
+  return { id: entry.id, architecture: entry.architecture, fromCatalog: true, weightFileBytes: entry.weightFileBytes };
+}
+
+/** Heads and experts against the parallel sizes: refusals and warnings. */
+export function checkParallelism(a: ModelArchitecture, tp: number, pp: number, dp: number, expert: boolean): { reasons: PlanReason[]; warnings: string[] } {
+  const reasons: PlanReason[] = [];
+  const warnings: string[] = [];
+  if (a.attentionHeads % tp !== 0) {
+    reasons.push({ field: 'spec.parallelism.tensor', message: `tensor ${tp} does not divide the ${a.attentionHeads} attention heads: use a divisor of ${a.attentionHeads}` });
+  }
+  if (a.kvHeads % tp !== 0 && tp % a.kvHeads !== 0) {
+    reasons.push({ field: 'spec.parallelism.tensor', message: `tensor ${tp} neither divides the ${a.kvHeads} KV heads nor is a multiple of them, so they cannot be split or evenly replicated` });
+  }
+  if (pp > a.layers) {
+    reasons.push({ field: 'spec.parallelism.pipeline', message: `pipeline ${pp} exceeds the model's ${a.layers} layers` });
+  }
+  if (expert) {
+    const ep = tp * dp;
+    if (a.experts === 0) {
+      reasons.push({ field: 'spec.parallelism.expert', message: 'the model has no routed experts: set spec.parallelism.expert to false' });
+    } else if (ep === 1) {
+      warnings.push('spec.parallelism.expert has no effect with tensor x data = 1 GPU');
+    } else if (a.experts % ep !== 0) {
+      warnings.push(`spec.parallelism.expert: ${a.experts} experts do not spread evenly over ${ep} GPUs; some GPUs hold more experts and set the pace`);
+    }
+  }
+  return { reasons, warnings };
+}
+
+/** Quantization against the checkpoint, the GPU's compute capability and the engine. */
+export function checkQuantization(spec: LfmDeploymentSpec, checkpoint: WeightFormat, gpu: GpuType, engine: EngineName): { reasons: PlanReason[]; warnings: string[] } {
+  const reasons: PlanReason[] = [];
+  const warnings: string[] = [];
+  const q = spec.quantization;
+  const sixteenBit = checkpoint === 'BF16' || checkpoint === 'FP16';
+  if (q !== 'None' && q !== checkpoint && !(q === 'FP8' && sixteenBit)) {
+    reasons.push({
+      field: 'spec.quantization',
+      message: q === 'FP8'
+        ? `FP8 is quantized online from a 16-bit checkpoint, but this checkpoint is ${checkpoint}: set spec.quantization to None`
+        : `${q} must match the checkpoint, which is ${checkpoint}: set spec.quantization to None (serve it as published)${sixteenBit ? ' or FP8 (online)' : ''}, or point spec.model.source at a ${q} checkpoint`,
+    });
+  }
+  const served = computeServedFormat(checkpoint, q);
+  const cc = `${gpu.computeCapability.major}.${gpu.computeCapability.minor}`;
+  const g = `${gpu.id} (compute capability ${cc})`;
+  if (served === 'FP8' && !computeCapabilityAtLeast(gpu, 8, 9)) {
+    if (engine === 'VLLM' && computeCapabilityAtLeast(gpu, 8, 0)) {
+      warnings.push(`FP8 on ${g} runs weight-only (FP8 Marlin, 16-bit compute): memory is saved but there is no FP8 speed-up; FP8 compute needs 8.9 or newer`);
+    } else {
+      reasons.push({ field: 'spec.quantization', message: `FP8 needs compute capability 8.9 or newer${engine === 'VLLM' ? ' (8.0 for weight-only)' : ` with ${engine}`}, and ${g} has less: use a newer spec.gpu.type${engine === 'SGLang' ? ', VLLM (weight-only FP8)' : ''} or spec.quantization None` });
+    }
+  }
+  if ((served === 'MXFP4' || served === 'NVFP4') && !computeCapabilityAtLeast(gpu, 10, 0)) {
+    if (!computeCapabilityAtLeast(gpu, 8, 0) || (served === 'NVFP4' && engine === 'SGLang')) {
+      reasons.push({ field: 'spec.quantization', message: `${served} weights need compute capability ${served === 'NVFP4' && engine === 'SGLang' ? '10.0' : '8.0'} or newer with ${engine}, and ${g} has less: choose another spec.gpu.type` });
+    } else {
+      warnings.push(`${served} on ${g} runs through software (Marlin/Triton) kernels; native FP4 tensor cores need compute capability 10.0`);
+    }
+  }
+  if ((served === 'AWQ' || served === 'GPTQ') && !computeCapabilityAtLeast(gpu, 8, 0)) {
+    warnings.push(`${served} on ${g} cannot use the Marlin kernels (8.0 or newer); expect lower throughput`);
+  }
+  if (spec.kvCacheDtype === 'FP8' && !computeCapabilityAtLeast(gpu, 8, 9)) {
+    warnings.push(`an FP8 KV cache on ${g} is stored in FP8 but attention computes in 16 bits; it saves memory, not time`);
+  }
+  return { reasons, warnings };
+}
+
+export function computePlan(spec: LfmDeploymentSpec): Plan {
+  const pipeline = spec.parallelism.pipeline;
+  const data = spec.parallelism.data;
+  const empty = (reasons: PlanReason[]): Plan => ({
+    fits: false, invalid: true, reasons, warnings: [], gpusPerReplica: (spec.parallelism.tensor ?? 1) * pipeline * data,
+    tensor: spec.parallelism.tensor ?? 1, pipeline, data, maxModelLen: spec.serving.maxModelLen ?? 0,
+  });
+
+  const model = resolveModel(spec);
+  if (!model || 'field' in model) return empty(model ? [model] : []);
+  const gpu = lookupGpu(spec.gpu.type);
+  if (!gpu) return empty([{ field: 'spec.gpu.type', message: `${spec.gpu.type} is not a catalog GPU type` }]);
+  const a = model.architecture;
+  const warnings: string[] = [];
+  const reasons: PlanReason[] = [];
+
+  const maxModelLen = spec.serving.maxModelLen ?? a.contextLength;
+  const maxPositions = lookupModel(model.id)?.maxPositionEmbeddings ?? a.contextLength;
+  if (maxModelLen > maxPositions) {
+    reasons.push({ field: 'spec.serving.maxModelLen', message: `${maxModelLen} exceeds the model's ${maxPositions} positions: set spec.serving.maxModelLen to at most ${maxPositions}` });
+  } else if (maxModelLen > a.contextLength) {
+    warnings.push(`spec.serving.maxModelLen ${maxModelLen} is longer than the ${a.contextLength} tokens the model was trained for; quality may drop past it`);
+  }
+
+  const quant = checkQuantization(spec, a.weightFormat, gpu, spec.engine.name);
+  reasons.push(...quant.reasons);
+  warnings.push(...quant.warnings);
+  if (model.fromCatalog) {
+    const unverified = lookupModel(model.id)?.unverified ?? [];
+    if (unverified.some((k) => ['num_key_value_heads', 'head_dim', 'num_attention_heads'].includes(k))) {
+      warnings.push(`${model.id}: the catalog infers its attention shape (${unverified.filter((k) => k.includes('head')).join(', ')}) rather than reading config.json; the KV figures are estimates`);
+    }
+  }
+  if ((spec.model.cache?.type ?? 'None') === 'None') {
+    const gb = model.weightFileBytes ? ` (${Math.round(model.weightFileBytes / 1e9)} GB)` : '';
+    warnings.push(`spec.model.cache.type is None: every new replica downloads the weights${gb} before it can serve; use a PersistentVolumeClaim cache to start faster`);
+  }
+
+  const servedFormat = computeServedFormat(a.weightFormat, spec.quantization);
+  const kvBytes: 1 | 2 = spec.kvCacheDtype === 'FP8' ? 1 : 2;
+  const fitFor = (tensor: number) => computeFit({
+    architecture: a, engine: spec.engine.name, gpu, servedFormat, kvBytes, tensor, pipeline, data,
+    expert: spec.parallelism.expert, maxModelLen, gpuMemoryUtilization: spec.serving.gpuMemoryUtilization,
+  });
+
+  let tensor = spec.parallelism.tensor;
+  if (tensor === undefined) {
+    const valid = TENSOR_CANDIDATES.filter((t) => checkParallelism(a, t, pipeline, data, spec.parallelism.expert).reasons.length === 0);
+    tensor = valid.find((t) => fitFor(t).fits) ?? valid[valid.length - 1] ?? 1;
+    warnings.push(`spec.parallelism.tensor is unset: the planner chose ${tensor}${fitFor(tensor).fits ? ', the smallest tensor-parallel size that fits' : ', the largest it tries (1, 2, 4, 8), and it still does not fit'}`);
+  }
+  const par = checkParallelism(a, tensor, pipeline, data, spec.parallelism.expert);
+  reasons.push(...par.reasons);
+  warnings.push(...par.warnings);
+  const invalid = reasons.length > 0;
+
+  const fit = fitFor(tensor);
+  if (!fit.fits && !invalid) {
+    const need = fit.weightsGiBPerGpu + fit.overheadGiBPerGpu;
+    const oneSeqGiB = (maxModelLen * fit.kvBytesPerTokenPerGpu + fit.stateBytesPerSequencePerGpu) / 1024 ** 3;
+    reasons.push({
+      field: 'spec.gpu.type',
+      message: `does not fit: each of ${fit.gpusPerReplica} x ${gpu.id} has ${fit.budgetGiBPerGpu} GiB to use (${gpu.usableGiB} GiB x ${spec.serving.gpuMemoryUtilization}), `
+        + `but ${servedFormat} weights take ${fit.weightsGiBPerGpu} GiB and engine overhead ${fit.overheadGiBPerGpu} GiB (${need.toFixed(2)} GiB), leaving ${fit.kvCacheGiBPerGpu} GiB `
+        + `where one ${maxModelLen}-token sequence needs ${oneSeqGiB.toFixed(2)} GiB of KV cache: use a larger spec.gpu.type, a larger spec.parallelism.tensor, `
+        + `a smaller spec.quantization (FP8 halves 16-bit weights), or a smaller spec.serving.maxModelLen`,
+    });
+  }
+  return {
+    ...fit,
+    fits: fit.fits && !invalid,
+    invalid,
+    reasons,
+    warnings,
+    tensor,
+    pipeline,
+    data,
+    maxModelLen,
+    model,
+    gpu,
+    servedFormat,
+  };
+}
