@@ -24,17 +24,23 @@ function formatPath(path: readonly PropertyKey[]): string {
   return path.reduce<string>((acc, p) => (typeof p === 'number' ? `${acc}[${p}]` : acc ? `${acc}.${String(p)}` : String(p)), '');
 }
 
-function describeIssue(issue: z.core.$ZodIssue): FieldProblem {
+function describeIssue(issue: z.core.$ZodIssue): FieldProblem[] {
   const field = formatPath(issue.path);
   switch (issue.code) {
     case 'unrecognized_keys':
-      return { field, message: `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => (field ? `${field}.${k}` : k)).join(', ')}: remove ${issue.keys.length > 1 ? 'them' : 'it'} or check the spelling (kubectl explain lfmdeployment.${field || 'spec'})` };
+      return issue.keys.map((k) => {
+        const path = field ? `${field}.${k}` : k;
+        return { field: path, message: `unknown field ${path}: remove it or check the spelling (kubectl explain lfmdeployment.${field || 'spec'})` };
+      });
     case 'invalid_value':
-      return { field, message: `must be one of ${issue.values.map(String).join(', ')}` };
-    case 'invalid_type':
-      return { field, message: issue.input === undefined ? `${field} is required` : `must be ${issue.expected}, not ${Array.isArray(issue.input) ? 'array' : typeof issue.input}` };
+      return [{ field, message: `must be one of ${issue.values.map(String).join(', ')}` }];
+    case 'invalid_type': {
+      const input = issue.input;
+      const got = input === null ? 'null' : Array.isArray(input) ? 'array' : typeof input;
+      return [{ field, message: input === undefined ? `${field} is required` : `must be ${issue.expected}, not ${got}` }];
+    }
     default:
-      return { field, message: issue.message };
+      return [{ field, message: issue.message }];
   }
 }
 
@@ -50,8 +56,8 @@ export function parseLfmDeployment(input: unknown): ParseResult {
   if (kind !== KIND || apiVersion !== API_VERSION) {
     return { ok: false, name, problems: [{ field: 'kind', message: `expected apiVersion ${API_VERSION} and kind ${KIND}, got ${String(apiVersion)} ${String(kind)}` }] };
   }
-  const parsed = LfmDeployment.safeParse(input);
-  if (!parsed.success) return { ok: false, name, problems: parsed.error.issues.map(describeIssue) };
+  const parsed = LfmDeployment.safeParse(input, { reportInput: true });
+  if (!parsed.success) return { ok: false, name, problems: parsed.error.issues.flatMap(describeIssue) };
   const violations = evaluateCelRules(buildRootSchema(), parsed.data, '');
   if (violations.length > 0) {
     return { ok: false, name, problems: violations.map((v) => ({ field: v.field.replace(/^\./, '') || 'metadata.name', message: v.message })) };

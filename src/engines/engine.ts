@@ -117,7 +117,7 @@ export function checkExtraArgs(engine: Engine, args: readonly string[], strict: 
       continue;
     }
     const choices = found.spec.choices;
-    if (choices && !choices.includes(value)) {
+    if (choices && !choices.map(String).includes(value)) {
       errors.push({ field, message: `${value} is not a choice of ${name}: use one of ${choices.join(', ')}` });
     }
   }

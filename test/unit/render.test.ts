@@ -1,0 +1,113 @@
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
+import { LfmDeployment } from '../../src/api/v1alpha1.js';
+import { renderChildren, LABEL_DEPLOYMENT } from '../../src/render/children.js';
+import { buildPlanReport } from '../../src/render/plan-report.js';
+import { lfmDeployment } from '../support/builders.js';
+
+const render = (b: ReturnType<typeof lfmDeployment>, observedReplicas?: number) => {
+  const lfmd = b.build();
+  const report = buildPlanReport(lfmd);
+  return renderChildren(lfmd, report.plan, observedReplicas === undefined ? {} : { observedReplicas });
+};
+
+function renderExample(file: string): string {
+  const doc = LfmDeployment.parse(parse(readFileSync(`examples/${file}`, 'utf8')));
+  doc.metadata['uid'] = '00000000-0000-0000-0000-000000000001';
+  const report = buildPlanReport(doc);
+  if (!report.fits) return `# does not fit\n${report.reasons.map((r) => `# ${r.field}: ${r.message}`).join('\n')}\n`;
+  const c = renderChildren(doc, report.plan);
+  return [c.deployment, c.service, c.podDisruptionBudget].filter(Boolean).map((o) => `---\n${stringify(o, { lineWidth: 0 })}`).join('');
+}
+
+describe('golden YAML of the examples (UPDATE_GOLDEN=1 rewrites them; review the diff)', () => {
+  it.each(readdirSync('examples').filter((f) => f.endsWith('.yaml')))('%s', (file) => {
+    const golden = `test/unit/golden/${file}`;
+    const actual = renderExample(file);
+    if (process.env['UPDATE_GOLDEN'] || !existsSync(golden)) writeFileSync(golden, actual);
+    expect(actual).toBe(readFileSync(golden, 'utf8'));
+  });
+
+  it('is deterministic: same input, byte-identical output', () => {
+    expect(renderExample('lfm2-24b-h100-vllm.yaml')).toBe(renderExample('lfm2-24b-h100-vllm.yaml'));
+  });
+});
+
+describe('renderChildren', () => {
+  it('names every child after the resource and requests tensor x pipeline x data GPUs', () => {
+    const c = render(lfmDeployment('chat').tensor(2).pipeline(2).replicas(2));
+    expect(c.deployment.metadata!.name).toBe('chat');
+    expect(c.service.metadata!.name).toBe('chat');
+    expect(c.podDisruptionBudget!.metadata!.name).toBe('chat');
+    const container = c.deployment.spec!.template.spec!.containers[0]!;
+    expect(container.resources!.requests!['nvidia.com/gpu']).toBe('4');
+    expect(container.resources!.limits!['nvidia.com/gpu']).toBe('4');
+  });
+
+  it('selects the GPU product by its GFD label and tolerates the GPU taint', () => {
+    const pod = render(lfmDeployment().gpu('l40s-48gb').quantization('FP8')).deployment.spec!.template.spec!;
+    const terms = pod.affinity!.nodeAffinity!.requiredDuringSchedulingIgnoredDuringExecution!.nodeSelectorTerms;
+    expect(terms[0]!.matchExpressions).toContainEqual({ key: 'nvidia.com/gpu.product', operator: 'In', values: ['NVIDIA-L40S'] });
+    expect(pod.tolerations).toContainEqual({ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' });
+    expect(pod.enableServiceLinks).toBe(false);
+  });
+
+  it('ANDs the GPU product into every user node selector term', () => {
+    const b = lfmDeployment();
+    const lfmd = b.build();
+    lfmd.spec.placement = { affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [
+      { matchExpressions: [{ key: 'zone', operator: 'In', values: ['a'] }] }, { matchExpressions: [{ key: 'zone', operator: 'In', values: ['b'] }] },
+    ] } } } };
+    const c = renderChildren(lfmd, buildPlanReport(lfmd).plan);
+    const terms = c.deployment.spec!.template.spec!.affinity!.nodeAffinity!.requiredDuringSchedulingIgnoredDuringExecution!.nodeSelectorTerms;
+    expect(terms).toHaveLength(2);
+    for (const t of terms) expect(t.matchExpressions![0]!.key).toBe('nvidia.com/gpu.product');
+  });
+
+  it('mounts a memory-backed /dev/shm, larger with tensor parallelism', () => {
+    const one = render(lfmDeployment().tensor(1)).deployment.spec!.template.spec!.volumes!.find((v) => v.name === 'dshm')!;
+    const two = render(lfmDeployment().tensor(2)).deployment.spec!.template.spec!.volumes!.find((v) => v.name === 'dshm')!;
+    expect(one.emptyDir).toEqual({ medium: 'Memory', sizeLimit: '2Gi' });
+    expect(two.emptyDir).toEqual({ medium: 'Memory', sizeLimit: '16Gi' });
+  });
+
+  it('passes the HF token by Secret reference only', () => {
+    const env = render(lfmDeployment().credentials('hf')).deployment.spec!.template.spec!.containers[0]!.env!;
+    expect(env.find((e) => e.name === 'HF_TOKEN')).toEqual({ name: 'HF_TOKEN', valueFrom: { secretKeyRef: { name: 'hf', key: 'HF_TOKEN' } } });
+  });
+
+  it('omits the Deployment replicas when autoscaling owns them, and defaults them to 1 otherwise', () => {
+    expect(render(lfmDeployment()).deployment.spec!.replicas).toBe(1);
+    expect(render(lfmDeployment().replicas(3)).deployment.spec!.replicas).toBe(3);
+    expect(render(lfmDeployment().autoscaling({ enabled: true, maxReplicas: 4 })).deployment.spec!.replicas).toBeUndefined();
+  });
+
+  it.each([
+    ['1 replica', lfmDeployment().replicas(1), undefined, false],
+    ['2 replicas', lfmDeployment().replicas(2), undefined, true],
+    ['autoscaled at 1', lfmDeployment().autoscaling({ enabled: true }), 1, false],
+    ['autoscaled at 3', lfmDeployment().autoscaling({ enabled: true }), 3, true],
+  ] as const)('renders a PodDisruptionBudget only from 2 replicas: %s', (_n, b, observed, expected) => {
+    const pdb = render(b, observed).podDisruptionBudget;
+    expect(pdb !== undefined).toBe(expected);
+    if (pdb) expect(pdb.spec).toEqual({ maxUnavailable: 1, selector: { matchLabels: { [LABEL_DEPLOYMENT]: 'lfm2-24b' } }, unhealthyPodEvictionPolicy: 'AlwaysAllow' });
+  });
+
+  it('mounts a PersistentVolumeClaim cache read-only and goes offline', () => {
+    const pod = render(lfmDeployment().cache('hf-cache')).deployment.spec!.template.spec!;
+    expect(pod.volumes).toContainEqual({ name: 'model-cache', persistentVolumeClaim: { claimName: 'hf-cache', readOnly: true } });
+    expect(pod.containers[0]!.env).toContainEqual({ name: 'HF_HUB_OFFLINE', value: '1' });
+  });
+
+  it('gives startup probes the startup budget and a grace period longer than the drain', () => {
+    const pod = render(lfmDeployment()).deployment.spec!.template.spec!;
+    const probe = pod.containers[0]!.startupProbe!;
+    expect(probe.periodSeconds! * probe.failureThreshold!).toBeGreaterThanOrEqual(1800);
+    expect(pod.terminationGracePeriodSeconds).toBeGreaterThan(120);
+  });
+
+  it('rolls out one pod at a time with no surge by default', () => {
+    expect(render(lfmDeployment()).deployment.spec!.strategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { maxSurge: 0, maxUnavailable: 1 } });
+  });
+});

@@ -1,0 +1,18 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+
+const shared = new URL('../../../shared/', import.meta.url);
+const files = [
+  ['catalog/models.json', 'src/catalog/data/models.json'],
+  ['catalog/gpus.json', 'src/catalog/data/gpus.json'],
+  ['engines/vllm.json', 'src/engines/data/vllm.json'],
+  ['engines/sglang.json', 'src/engines/data/sglang.json'],
+] as const;
+
+describe.runIf(existsSync(shared))('vendored data matches ../shared (refresh with make vendor)', () => {
+  it.each(files)('%s', (from, to) => {
+    const upstream = readFileSync(new URL(from, shared), 'utf8');
+    const vendored = readFileSync(new URL(`../../${to}`, import.meta.url), 'utf8');
+    expect(vendored).toBe(upstream);
+  });
+});
