@@ -86,6 +86,27 @@ program.command('crd')
     process.stdout.write(stringify(buildCrd(), { lineWidth: 0 }));
   });
 
+program.command('run')
+  .description('Run the operator: reconcile LfmDeployments into engine pods and autoscale them.')
+  .option('--kubeconfig <path>', 'kubeconfig (default: KUBECONFIG, ~/.kube/config, else in-cluster)')
+  .option('--leader-elect <bool>', 'elect a leader on a Lease (default true)', (v) => v === 'true')
+  .option('--leader-election-namespace <ns>', 'namespace of the Lease (default: the pod namespace, else default)')
+  .option('--leader-election-id <name>', 'name of the Lease (default lfm-operator-leader)')
+  .option('--identity <name>', 'this replica in the Lease (default: HOSTNAME plus a random suffix)')
+  .option('--namespaces <list>', 'comma-separated namespaces to watch (default: all)')
+  .option('--metrics-bind-address <addr>', 'HOST:PORT of /metrics (default :8080)')
+  .option('--health-probe-bind-address <addr>', 'HOST:PORT of /healthz and /readyz (default :8081)')
+  .option('--vllm-image <image>', 'default vLLM image')
+  .option('--sglang-image <image>', 'default SGLang image')
+  .option('--concurrency <n>', 'reconcile workers (default 4)')
+  .option('--resync-seconds <n>', 'full resync period (default 600)')
+  .option('--log-level <level>', 'trace, debug, info, warn or error (default info)')
+  .option('--autoscaler <bool>', 'run the autoscaler loop on the leader (default true)', (v) => v === 'true')
+  .action(async (opts: Record<string, unknown>) => {
+    const { runOperator } = await import('./run.js');
+    await runOperator(opts);
+  });
+
 try {
   await program.parseAsync(process.argv);
 } catch (err) {

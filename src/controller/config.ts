@@ -1,0 +1,64 @@
+// The operator's configuration: one zod schema, parsed once from flags and environment (flags win). Nothing else
+// reads process.env.
+import { z } from 'zod';
+import { SGLANG_DEFAULT_IMAGE } from '../engines/sglang.js';
+import { VLLM_DEFAULT_IMAGE } from '../engines/vllm.js';
+
+const address = z.string().regex(/^(\[[0-9a-fA-F:]+\]|[0-9.]*|[A-Za-z0-9.-]*):\d{1,5}$/, 'must be HOST:PORT (":8080" for all interfaces, "0" as port for any free one)');
+
+export const OperatorConfig = z.strictObject({
+  kubeconfig: z.string().optional().describe('kubeconfig: path to a kubeconfig. Default: in-cluster when running in a pod, else KUBECONFIG or ~/.kube/config.'),
+  leaderElect: z.boolean().default(true).describe('leaderElect: elect a leader on a Lease so only one replica acts. Default true.'),
+  leaderElectionNamespace: z.string().min(1).describe('leaderElectionNamespace: namespace of the Lease. Default: the pod namespace, else default.'),
+  leaderElectionId: z.string().min(1).default('lfm-operator-leader').describe('leaderElectionId: name of the Lease. Default lfm-operator-leader.'),
+  identity: z.string().min(1).describe('identity: this replica\'s name in the Lease. Default: the pod name (HOSTNAME) plus a random suffix.'),
+  namespaces: z.array(z.string().min(1)).default([]).describe('namespaces: namespaces to watch. Default: all.'),
+  metricsBindAddress: address.default(':8080').describe('metricsBindAddress: where /metrics listens. Default :8080.'),
+  healthProbeBindAddress: address.default(':8081').describe('healthProbeBindAddress: where /healthz and /readyz listen. Default :8081.'),
+  vllmImage: z.string().min(1).default(VLLM_DEFAULT_IMAGE).describe('vllmImage: default vLLM image.'),
+  sglangImage: z.string().min(1).default(SGLANG_DEFAULT_IMAGE).describe('sglangImage: default SGLang image.'),
+  concurrency: z.number().int().min(1).max(64).default(4).describe('concurrency: reconcile workers. Default 4.'),
+  resyncSeconds: z.number().int().min(10).default(600).describe('resyncSeconds: how often every resource is reconciled without an event. Default 600.'),
+  logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info'),
+  autoscaler: z.boolean().default(true).describe('autoscaler: run the autoscaler loop on the leader. Default true.'),
+});
+export type OperatorConfig = z.output<typeof OperatorConfig>;
+
+export interface RawConfigSources {
+  flags: Record<string, unknown>;
+  env: Record<string, string | undefined>;
+  /** Namespace of the pod when running in a cluster (the ServiceAccount namespace file). */
+  podNamespace?: string;
+  randomSuffix: string;
+}
+
+const list = (s: string | undefined) => (s ? s.split(',').map((x) => x.trim()).filter(Boolean) : undefined);
+const bool = (s: string | undefined) => (s === undefined ? undefined : s === 'true' || s === '1');
+const int = (s: string | undefined) => (s === undefined ? undefined : Number(s));
+
+/** Parses flags (commander's camelCase options) and LFM_OPERATOR_* environment variables into a configuration. */
+export function parseOperatorConfig(src: RawConfigSources): { ok: true; config: OperatorConfig } | { ok: false; message: string } {
+  const { flags: f, env } = src;
+  const pick = <T>(flag: unknown, fromEnv: T | undefined): T | undefined => (flag !== undefined ? (flag as T) : fromEnv);
+  const raw = {
+    kubeconfig: pick(f['kubeconfig'], env['KUBECONFIG']?.split(':')[0] || undefined),
+    leaderElect: pick(f['leaderElect'], bool(env['LFM_OPERATOR_LEADER_ELECT'])),
+    leaderElectionNamespace: pick(f['leaderElectionNamespace'], env['LFM_OPERATOR_LEADER_ELECTION_NAMESPACE']) ?? src.podNamespace ?? 'default',
+    leaderElectionId: pick(f['leaderElectionId'], env['LFM_OPERATOR_LEADER_ELECTION_ID']),
+    identity: pick(f['identity'], env['LFM_OPERATOR_IDENTITY']) ?? `${env['HOSTNAME'] ?? 'lfm-operator'}_${src.randomSuffix}`,
+    namespaces: pick(list(f['namespaces'] as string | undefined), list(env['LFM_OPERATOR_NAMESPACES'])),
+    metricsBindAddress: pick(f['metricsBindAddress'], env['LFM_OPERATOR_METRICS_BIND_ADDRESS']),
+    healthProbeBindAddress: pick(f['healthProbeBindAddress'], env['LFM_OPERATOR_HEALTH_PROBE_BIND_ADDRESS']),
+    vllmImage: pick(f['vllmImage'], env['LFM_OPERATOR_VLLM_IMAGE']),
+    sglangImage: pick(f['sglangImage'], env['LFM_OPERATOR_SGLANG_IMAGE']),
+    concurrency: pick(f['concurrency'] === undefined ? undefined : Number(f['concurrency']), int(env['LFM_OPERATOR_CONCURRENCY'])),
+    resyncSeconds: pick(f['resyncSeconds'] === undefined ? undefined : Number(f['resyncSeconds']), int(env['LFM_OPERATOR_RESYNC_SECONDS'])),
+    logLevel: pick(f['logLevel'], env['LFM_OPERATOR_LOG_LEVEL']),
+    autoscaler: pick(f['autoscaler'], bool(env['LFM_OPERATOR_AUTOSCALER'])),
+  };
+  const parsed = OperatorConfig.safeParse(Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined)));
+  if (!parsed.success) {
+    return { ok: false, message: parsed.error.issues.map((i) => `--${i.path.join('.').replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}: ${i.message}`).join('; ') };
+  }
+  return { ok: true, config: parsed.data };
+}

@@ -1,0 +1,197 @@
+// An informer: list, then watch from the list's resourceVersion, keeping a cache keyed by namespace/name and calling
+// handlers on changes. Unlike @kubernetes/client-node's informer it never stops: 410 Gone relists, any other error
+// restarts the list-watch after an exponential backoff with jitter (client-go's reflector behaviour).
+import type { KubeClient, KubeObject, ResourceType } from '../kube/client.js';
+import { isGone } from '../kube/client.js';
+
+export type InformerEvent = 'add' | 'update' | 'delete';
+
+export interface InformerOptions {
+  namespace?: string;
+  labelSelector?: string;
+  /** Backoff after a failed list or watch: initial and maximum, in milliseconds. */
+  backoffInitialMs?: number;
+  backoffMaxMs?: number;
+  onError?: (err: unknown, attempt: number) => void;
+  random?: () => number;
+}
+
+export function objectKey(obj: KubeObject): string {
+  const ns = obj.metadata?.namespace;
+  return ns ? `${ns}/${obj.metadata?.name ?? ''}` : (obj.metadata?.name ?? '');
+}
+
+export class Informer<T extends KubeObject> {
+  private readonly store = new Map<string, T>();
+  private readonly handlers: ((event: InformerEvent, obj: T, old?: T) => void)[] = [];
+  private readonly abort = new AbortController();
+  private resourceVersion = '';
+  private synced = false;
+  private syncedWaiters: (() => void)[] = [];
+  private running?: Promise<void>;
+  /** Relists after errors (the informer tests and the operator's metrics read it). */
+  restarts = 0;
+
+  constructor(private readonly client: KubeClient, readonly type: ResourceType, private readonly options: InformerOptions = {}) {}
+
+  on(handler: (event: InformerEvent, obj: T, old?: T) => void): void {
+    this.handlers.push(handler);
+  }
+
+  get(key: string): T | undefined {
+    return this.store.get(key);
+  }
+
+  list(): T[] {
+    return [...this.store.values()];
+  }
+
+  hasSynced(): boolean {
+    return this.synced;
+  }
+
+  waitForSync(): Promise<void> {
+    if (this.synced) return Promise.resolve();
+    return new Promise((resolve) => this.syncedWaiters.push(resolve));
+  }
+
+  start(): void {
+    this.running ??= this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.abort.abort();
+    await this.running?.catch(() => undefined);
+  }
+
+  private emit(event: InformerEvent, obj: T, old?: T): void {
+    for (const h of this.handlers) h(event, obj, old);
+  }
+
+  private async relist(): Promise<void> {
+    const fresh = new Map<string, T>();
+    let cont: string | undefined;
+    let rv = '';
+    do {
+      const page = await this.client.list<T>(this.type, { namespace: this.options.namespace, labelSelector: this.options.labelSelector, limit: 500, continue: cont });
+      for (const item of page.items) {
+        // List items carry no apiVersion/kind; restore them so handlers see whole objects.
+        item.apiVersion ??= this.type.group ? `${this.type.group}/${this.type.version}` : this.type.version;
+        item.kind ??= this.type.kind;
+        fresh.set(objectKey(item), item);
+      }
+      cont = page.metadata.continue || undefined;
+      rv = page.metadata.resourceVersion;
+    } while (cont);
+    for (const [key, old] of this.store) {
+      if (!fresh.has(key)) {
+        this.store.delete(key);
+        this.emit('delete', old);
+      }
+    }
+    for (const [key, obj] of fresh) {
+      const old = this.store.get(key);
+      this.store.set(key, obj);
+      if (!old) this.emit('add', obj);
+      else if (old.metadata?.resourceVersion !== obj.metadata?.resourceVersion) this.emit('update', obj, old);
+    }
+    this.resourceVersion = rv;
+    if (!this.synced) {
+      this.synced = true;
+      for (const w of this.syncedWaiters.splice(0)) w();
+    }
+  }
+
+  private async run(): Promise<void> {
+    const initial = this.options.backoffInitialMs ?? 500;
+    const max = this.options.backoffMaxMs ?? 30_000;
+    const random = this.options.random ?? Math.random;
+    let attempt = 0;
+    let needList = true;
+    while (!this.abort.signal.aborted) {
+      try {
+        if (needList) await this.relist();
+        needList = false;
+        attempt = 0;
+        await this.client.watch<T>(this.type, {
+          namespace: this.options.namespace, labelSelector: this.options.labelSelector,
+          resourceVersion: this.resourceVersion, signal: this.abort.signal,
+        }, (e) => {
+          const rv = e.object.metadata?.resourceVersion;
+          if (rv) this.resourceVersion = rv;
+          if (e.type === 'BOOKMARK') return;
+          const key = objectKey(e.object);
+          const old = this.store.get(key);
+          if (e.type === 'DELETED') {
+            this.store.delete(key);
+            this.emit('delete', e.object);
+          } else {
+            this.store.set(key, e.object);
+            this.emit(old ? 'update' : 'add', e.object, old);
+          }
+        });
+      } catch (err) {
+        if (this.abort.signal.aborted) return;
+        needList = true;
+        if (isGone(err)) continue;
+        attempt++;
+        this.restarts++;
+        this.options.onError?.(err, attempt);
+        const delay = Math.min(max, initial * 2 ** (attempt - 1)) * (0.5 + random());
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, delay);
+          this.abort.signal.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
+        });
+      }
+    }
+  }
+}
+
+/** The read side of an informer (or of several, one per watched namespace). */
+export interface Cache<T extends KubeObject> {
+  get(key: string): T | undefined;
+  list(): T[];
+  on(handler: (event: InformerEvent, obj: T, old?: T) => void): void;
+}
+
+/** One informer per watched namespace (or one for all), read as a single cache. */
+export class InformerSet<T extends KubeObject> implements Cache<T> {
+  readonly informers: Informer<T>[];
+
+  constructor(client: KubeClient, type: ResourceType, namespaces: readonly string[], options: InformerOptions = {}) {
+    const scopes = namespaces.length > 0 ? namespaces : [undefined];
+    this.informers = scopes.map((namespace) => new Informer<T>(client, type, { ...options, ...(namespace ? { namespace } : {}) }));
+  }
+
+  get(key: string): T | undefined {
+    for (const i of this.informers) {
+      const v = i.get(key);
+      if (v) return v;
+    }
+    return undefined;
+  }
+
+  list(): T[] {
+    return this.informers.flatMap((i) => i.list());
+  }
+
+  on(handler: (event: InformerEvent, obj: T, old?: T) => void): void {
+    for (const i of this.informers) i.on(handler);
+  }
+
+  start(): void {
+    for (const i of this.informers) i.start();
+  }
+
+  async waitForSync(): Promise<void> {
+    await Promise.all(this.informers.map((i) => i.waitForSync()));
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.informers.map((i) => i.stop()));
+  }
+
+  get restarts(): number {
+    return this.informers.reduce((n, i) => n + i.restarts, 0);
+  }
+}

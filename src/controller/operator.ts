@@ -1,0 +1,199 @@
+// Wires the operator: informers for LfmDeployments and their children, a coalescing work queue feeding reconcile
+// workers, leader election (only the leader reconciles and autoscales), /healthz, /readyz and /metrics, periodic
+// resync, and a clean shutdown. All decisions live in pure code; this file only moves events and results.
+import http from 'node:http';
+import type { KubeObject } from '../kube/client.js';
+import { KubeClient, RESOURCES } from '../kube/client.js';
+import { LABEL_DEPLOYMENT } from '../render/children.js';
+import type { Logger } from '../telemetry/logger.js';
+import type { OperatorMetrics } from '../telemetry/metrics.js';
+import type { OperatorConfig } from './config.js';
+import { InformerSet, objectKey } from './informer.js';
+import { LeaderElector } from './leader-election.js';
+import { Reconciler } from './reconcile.js';
+import { WorkQueue } from './workqueue.js';
+
+export interface OperatorHooks {
+  /** Started on the leader after the caches synced (the autoscaler loop); stopped when leadership ends. */
+  onLeading?: (ctx: { client: KubeClient; caches: OperatorCaches; enqueue: (key: string) => void }) => { stop: () => Promise<void> };
+}
+
+export interface OperatorCaches {
+  lfmDeployments: InformerSet<KubeObject>;
+  deployments: InformerSet<KubeObject>;
+  services: InformerSet<KubeObject>;
+  podDisruptionBudgets: InformerSet<KubeObject>;
+  pods: InformerSet<KubeObject>;
+}
+
+function parseAddress(address: string): { host: string; port: number } {
+  const i = address.lastIndexOf(':');
+  const host = address.slice(0, i).replace(/^\[|\]$/g, '');
+  return { host: host || '0.0.0.0', port: Number(address.slice(i + 1)) };
+}
+
+function listen(server: http.Server, address: string): Promise<string> {
+  const { host, port } = parseAddress(address);
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      const a = server.address();
+      resolve(typeof a === 'object' && a ? `${a.address}:${a.port}` : address);
+    });
+  });
+}
+
+export class Operator {
+  readonly client: KubeClient;
+  readonly caches: OperatorCaches;
+  private readonly queue = new WorkQueue({ baseDelayMs: 200, maxDelayMs: 300_000 });
+  private readonly reconciler: Reconciler;
+  private elector?: LeaderElector;
+  private workers: Promise<void>[] = [];
+  private resyncTimer?: NodeJS.Timeout;
+  private readonly servers: http.Server[] = [];
+  private leading = false;
+  private ready = false;
+  private leaderTask?: { stop: () => Promise<void> };
+  /** Where the health and metrics servers listen, once started. */
+  readonly addresses: { health?: string; metrics?: string } = {};
+
+  constructor(private readonly config: OperatorConfig, private readonly log: Logger, private readonly metrics: OperatorMetrics, private readonly hooks: OperatorHooks = {}) {
+    this.client = KubeClient.fromKubeconfig(config.kubeconfig);
+    this.client.onRequest = (method, _path, status) => metrics.apiRequests.inc({ method, code: String(status) });
+    const ns = config.namespaces;
+    const onError = (resource: string) => (err: unknown, attempt: number) => {
+      metrics.informerRestarts.inc({ resource });
+      log.warn({ resource, attempt, err: (err as Error).message }, 'list-watch failed; restarting with backoff');
+    };
+    const managed = 'app.kubernetes.io/managed-by=lfm-operator';
+    this.caches = {
+      lfmDeployments: new InformerSet(this.client, RESOURCES.lfmDeployment, ns, { onError: onError('lfmdeployments') }),
+      deployments: new InformerSet(this.client, RESOURCES.deployment, ns, { labelSelector: managed, onError: onError('deployments') }),
+      services: new InformerSet(this.client, RESOURCES.service, ns, { labelSelector: managed, onError: onError('services') }),
+      podDisruptionBudgets: new InformerSet(this.client, RESOURCES.podDisruptionBudget, ns, { labelSelector: managed, onError: onError('poddisruptionbudgets') }),
+      pods: new InformerSet(this.client, RESOURCES.pod, ns, { labelSelector: LABEL_DEPLOYMENT, onError: onError('pods') }),
+    };
+    this.reconciler = new Reconciler({
+      client: this.client,
+      ...this.caches,
+      renderOptions: { images: { VLLM: config.vllmImage, SGLang: config.sglangImage } },
+      eventSource: { component: 'lfm-operator', instance: config.identity },
+    });
+    this.caches.lfmDeployments.on((_e, obj) => this.enqueue(objectKey(obj)));
+    // A child event re-runs the whole reconcile of its owner (level-triggered).
+    for (const cache of [this.caches.deployments, this.caches.services, this.caches.podDisruptionBudgets, this.caches.pods]) {
+      cache.on((_e, obj) => {
+        const owner = obj.metadata?.labels?.[LABEL_DEPLOYMENT];
+        if (owner && obj.metadata?.namespace) this.enqueue(`${obj.metadata.namespace}/${owner}`);
+      });
+    }
+  }
+
+  enqueue(key: string): void {
+    if (!this.leading) return;
+    this.queue.add(key);
+    this.metrics.queueDepth.set(this.queue.length);
+  }
+
+  async start(): Promise<void> {
+    await this.startServers();
+    for (const c of Object.values(this.caches)) c.start();
+    await Promise.all(Object.values(this.caches).map((c) => c.waitForSync()));
+    this.ready = true;
+    this.log.info({ namespaces: this.config.namespaces.length ? this.config.namespaces : 'all' }, 'caches synced');
+    if (this.config.leaderElect) {
+      this.elector = new LeaderElector(this.client, {
+        namespace: this.config.leaderElectionNamespace,
+        name: this.config.leaderElectionId,
+        identity: this.config.identity,
+        onStartedLeading: () => this.startLeading(),
+        onStoppedLeading: () => this.stopLeading(),
+        log: (msg, extra) => this.log.info(extra ?? {}, msg),
+      });
+      this.elector.start();
+    } else {
+      this.startLeading();
+    }
+  }
+
+  private startLeading(): void {
+    this.leading = true;
+    this.metrics.isLeader.set(1);
+    for (let i = 0; i < this.config.concurrency; i++) this.workers.push(this.runWorker());
+    for (const obj of this.caches.lfmDeployments.list()) this.enqueue(objectKey(obj));
+    this.resyncTimer = setInterval(() => {
+      for (const obj of this.caches.lfmDeployments.list()) this.enqueue(objectKey(obj));
+    }, this.config.resyncSeconds * 1000);
+    this.leaderTask = this.hooks.onLeading?.({ client: this.client, caches: this.caches, enqueue: (k) => this.enqueue(k) });
+  }
+
+  private stopLeading(): void {
+    // A replica that lost its lease must stop acting at once; exiting lets the Deployment restart it as a follower.
+    this.leading = false;
+    this.metrics.isLeader.set(0);
+    this.log.error('lost leadership; exiting so that no two replicas act');
+    process.exit(1);
+  }
+
+  private async runWorker(): Promise<void> {
+    for (;;) {
+      const key = await this.queue.get();
+      if (key === undefined) return;
+      this.metrics.queueDepth.set(this.queue.length);
+      const log = this.log.child({ lfmdeployment: key, reconcileId: Math.random().toString(36).slice(2, 10) });
+      const end = this.metrics.reconcileDuration.startTimer();
+      try {
+        const result = await this.reconciler.reconcile(key, log);
+        this.queue.forget(key);
+        if (result.requeueAfterMs) this.queue.addAfter(key, result.requeueAfterMs);
+        this.metrics.reconcileTotal.inc({ result: result.requeueAfterMs ? 'requeue' : 'success' });
+        if (result.writes > 0) log.debug({ writes: result.writes }, 'reconciled');
+      } catch (err) {
+        const delay = this.queue.addRateLimited(key);
+        this.metrics.reconcileTotal.inc({ result: 'error' });
+        log.warn({ err: (err as Error).message, retryInMs: delay }, 'reconcile failed; retrying with backoff');
+      } finally {
+        end();
+        this.queue.done(key);
+      }
+    }
+  }
+
+  private async startServers(): Promise<void> {
+    const health = http.createServer((req, res) => {
+      if (req.url === '/healthz') {
+        res.writeHead(200).end('ok');
+      } else if (req.url === '/readyz') {
+        res.writeHead(this.ready ? 200 : 503).end(this.ready ? 'ok' : 'caches not synced');
+      } else {
+        res.writeHead(404).end();
+      }
+    });
+    const metricsServer = http.createServer((req, res) => {
+      if (req.url !== '/metrics') {
+        res.writeHead(404).end();
+        return;
+      }
+      this.metrics.registry.metrics().then((body) => {
+        res.writeHead(200, { 'Content-Type': this.metrics.registry.contentType }).end(body);
+      }, (err: Error) => res.writeHead(500).end(err.message));
+    });
+    this.servers.push(health, metricsServer);
+    this.addresses.health = await listen(health, this.config.healthProbeBindAddress);
+    this.addresses.metrics = await listen(metricsServer, this.config.metricsBindAddress);
+    this.log.info({ health: this.addresses.health, metrics: this.addresses.metrics }, 'serving probes and metrics');
+  }
+
+  /** Stops leading (releasing the lease), drains the workers and closes everything. */
+  async stop(): Promise<void> {
+    this.leading = false;
+    if (this.resyncTimer) clearInterval(this.resyncTimer);
+    await this.leaderTask?.stop();
+    this.queue.shutDown();
+    await Promise.all(this.workers);
+    await this.elector?.stop();
+    await Promise.all(Object.values(this.caches).map((c) => c.stop()));
+    await Promise.all(this.servers.map((s) => new Promise((r) => s.close(r))));
+  }
+}

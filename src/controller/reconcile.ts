@@ -1,0 +1,208 @@
+// Reconciles one LfmDeployment, level-triggered:
+//   1. read it from the cache (gone or deleting: nothing to do; owner references let the garbage collector work);
+//   2. plan and render its children with pure functions;
+//   3. refuse to adopt: a child name held by an object without our controller reference is a NameConflict;
+//   4. server-side apply each child that differs from what is observed (a no-op resync writes nothing), handing
+//      the Deployment's spec.replicas to lfm-autoscaler while autoscaling is on;
+//   5. prune children no longer desired (the PodDisruptionBudget below 2 replicas);
+//   6. compute status with pure code and apply it only when it changed; record Events on transitions.
+import type { V1Deployment, V1Pod } from '@kubernetes/client-node';
+import { LfmDeployment, type LfmDeploymentStatus } from '../api/v1alpha1.js';
+import { recordEvent, type EventType } from '../kube/events.js';
+import { RESOURCES, ApiError, isNotFound, type KubeClient, type KubeObject, type ResourceType } from '../kube/client.js';
+import { AUTOSCALER_FIELD_MANAGER, FIELD_MANAGER, renderChildren, type RenderOptions } from '../render/children.js';
+import { buildPlanReport } from '../render/plan-report.js';
+import { computeStatus, isStatusCurrent, type ObservedState } from '../status/compute.js';
+import type { Logger } from '../telemetry/logger.js';
+import { isSubset, ownsField } from './compare.js';
+import type { Cache } from './informer.js';
+
+export interface ReconcileResult {
+  /** Reconcile again after this many milliseconds (for example while a rollout progresses). */
+  requeueAfterMs?: number;
+  writes: number;
+}
+
+export interface ReconcilerDeps {
+  client: KubeClient;
+  lfmDeployments: Cache<KubeObject>;
+  deployments: Cache<KubeObject>;
+  services: Cache<KubeObject>;
+  podDisruptionBudgets: Cache<KubeObject>;
+  pods: Cache<KubeObject>;
+  renderOptions: RenderOptions;
+  eventSource: { component: string; instance: string };
+  now?: () => Date;
+}
+
+type Child = { type: ResourceType; desired?: KubeObject; cache: Cache<KubeObject> };
+
+function isOwnedBy(obj: KubeObject, uid: string | undefined): boolean {
+  return (obj.metadata?.ownerReferences ?? []).some((r) => r.controller === true && r.uid === uid);
+}
+
+export class Reconciler {
+  constructor(private readonly d: ReconcilerDeps) {}
+
+  private async event(obj: KubeObject, type: EventType, reason: string, message: string, log: Logger): Promise<void> {
+    try {
+      await recordEvent(this.d.client, obj, type, reason, message, this.d.eventSource);
+    } catch (err) {
+      log.warn({ err: (err as Error).message, reason }, 'could not record event');
+    }
+  }
+
+  /** The observed child of this name, from the cache or (for a name our label-selected caches cannot see) a GET. */
+  private async observeChild(child: Child, namespace: string, name: string): Promise<KubeObject | undefined> {
+    const cached = child.cache.get(`${namespace}/${name}`);
+    if (cached) return cached;
+    try {
+      return await this.d.client.get(child.type, namespace, name);
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  async reconcile(key: string, log: Logger): Promise<ReconcileResult> {
+    const raw = this.d.lfmDeployments.get(key);
+    if (!raw || raw.metadata?.deletionTimestamp) return { writes: 0 };
+    const namespace = raw.metadata!.namespace!;
+    const name = raw.metadata!.name!;
+    const uid = raw.metadata!.uid;
+    let writes = 0;
+
+    const parsed = LfmDeployment.safeParse(raw);
+    if (!parsed.success) {
+      // The API server validated it against the CRD; this only happens when the CRD and the operator disagree.
+      log.error({ issues: parsed.error.issues.slice(0, 5) }, 'resource does not parse; is the CRD older than the operator?');
+      return { writes };
+    }
+    const lfmd = parsed.data;
+    const report = buildPlanReport(lfmd, this.d.renderOptions);
+
+    const deploymentObserved = this.d.deployments.get(key) as V1Deployment & KubeObject | undefined;
+    let nameConflict: ObservedState['nameConflict'];
+    let applyError: string | undefined;
+
+    if (report.fits) {
+      const autoscaled = lfmd.spec.autoscaling.enabled;
+      const children = renderChildren(lfmd, report.plan, { ...this.d.renderOptions, ...(deploymentObserved?.spec?.replicas !== undefined ? { observedReplicas: deploymentObserved.spec.replicas } : {}) });
+      const plan: Child[] = [
+        { type: RESOURCES.deployment, desired: children.deployment as KubeObject, cache: this.d.deployments },
+        { type: RESOURCES.service, desired: children.service as KubeObject, cache: this.d.services },
+        { type: RESOURCES.podDisruptionBudget, desired: children.podDisruptionBudget as KubeObject | undefined, cache: this.d.podDisruptionBudgets },
+      ];
+      try {
+        for (const child of plan) {
+          const observed = await this.observeChild(child, namespace, name);
+          if (observed && !isOwnedBy(observed, uid)) {
+            if (child.desired) {
+              nameConflict = { kind: child.type.kind, name };
+              break;
+            }
+            continue;
+          }
+          if (!child.desired) {
+            if (observed) {
+              await this.d.client.delete(child.type, namespace, name, { ...(observed.metadata?.uid ? { uid: observed.metadata.uid } : {}) });
+              writes++;
+              log.info({ kind: child.type.kind }, 'pruned child no longer desired');
+            }
+            continue;
+          }
+          if (child.type === RESOURCES.deployment) {
+            writes += await this.applyDeployment(child.desired, observed, autoscaled, lfmd.spec.autoscaling.minReplicas, lfmd.spec.autoscaling.maxReplicas, log);
+          } else if (!observed || !isSubset(child.desired, observed)) {
+            await this.d.client.apply(child.type, child.desired, FIELD_MANAGER, { force: true });
+            writes++;
+            log.info({ kind: child.type.kind, created: !observed }, 'applied child');
+          }
+        }
+      } catch (err) {
+        if (!(err instanceof ApiError) || err.status >= 500 || err.status === 409 || err.status === 429) throw err;
+        // 4xx other than conflicts and throttling will not heal by retrying the same spec.
+        applyError = err.message;
+        log.error({ err: err.message }, 'apply refused');
+      }
+    }
+
+    const pods = this.d.pods.list().filter((p) => p.metadata?.namespace === namespace && p.metadata?.labels?.['serving.lfm-operator.io/deployment'] === name) as (V1Pod & KubeObject)[];
+    const deployment = this.d.deployments.get(key) as V1Deployment | undefined;
+    const ownedDeployment = deployment && isOwnedBy(deployment as KubeObject, uid) ? deployment : undefined;
+    const now = (this.d.now ?? (() => new Date()))();
+    const status = computeStatus({
+      lfmd, report, pods,
+      ...(ownedDeployment ? { deployment: ownedDeployment } : {}),
+      ...(nameConflict ? { nameConflict } : {}),
+      ...(applyError ? { applyError } : {}),
+    }, now.toISOString().replace(/\.\d{3}Z$/, 'Z'));
+
+    if (!isStatusCurrent(lfmd.status, status)) {
+      await this.d.client.apply(RESOURCES.lfmDeployment, {
+        apiVersion: raw.apiVersion, kind: raw.kind, metadata: { name, namespace }, status,
+      }, FIELD_MANAGER, { force: true, subresource: 'status' });
+      writes++;
+      await this.recordTransitions(raw, lfmd.status, status, log);
+    }
+
+    const reconciling = status.conditions?.find((c) => c.type === 'Reconciling')?.status === 'True';
+    return { writes, ...(reconciling ? { requeueAfterMs: 30_000 } : {}) };
+  }
+
+  /**
+   * Applies the Deployment. With autoscaling on, lfm-autoscaler must own spec.replicas before lfm-operator stops
+   * applying it: server-side apply deletes a field its last owner drops, which would reset the count to 1.
+   */
+  private async applyDeployment(desired: KubeObject, observed: KubeObject | undefined, autoscaled: boolean, min: number, max: number, log: Logger): Promise<number> {
+    let writes = 0;
+    const meta = { name: desired.metadata!.name, namespace: desired.metadata!.namespace };
+    if (autoscaled) {
+      const current = (observed as V1Deployment | undefined)?.spec?.replicas;
+      const replicas = Math.min(max, Math.max(min, current ?? min));
+      if (!observed) {
+        await this.d.client.apply(RESOURCES.deployment, { ...desired, spec: { ...(desired['spec'] as object), replicas } }, FIELD_MANAGER, { force: true });
+        writes++;
+      }
+      const fresh = observed ?? undefined;
+      if (!fresh || !ownsField(fresh, AUTOSCALER_FIELD_MANAGER, ['spec', 'replicas'])) {
+        await this.d.client.apply(RESOURCES.deployment, { apiVersion: 'apps/v1', kind: 'Deployment', metadata: meta, spec: { replicas } }, AUTOSCALER_FIELD_MANAGER, { force: true });
+        writes++;
+        log.info({ replicas }, 'handed spec.replicas of the Deployment to lfm-autoscaler');
+      }
+      if (!observed || ownsField(observed, FIELD_MANAGER, ['spec', 'replicas']) || !isSubset(desired, observed)) {
+        await this.d.client.apply(RESOURCES.deployment, desired, FIELD_MANAGER, { force: true });
+        writes++;
+        log.info({ created: !observed }, 'applied Deployment');
+      }
+      return writes;
+    }
+    if (!observed || !isSubset(desired, observed) || ownsField(observed, AUTOSCALER_FIELD_MANAGER, ['spec', 'replicas'])) {
+      await this.d.client.apply(RESOURCES.deployment, desired, FIELD_MANAGER, { force: true });
+      writes++;
+      log.info({ created: !observed }, 'applied Deployment');
+    }
+    return writes;
+  }
+
+  private async recordTransitions(obj: KubeObject, before: LfmDeploymentStatus | undefined, after: LfmDeploymentStatus, log: Logger): Promise<void> {
+    const cond = (s: LfmDeploymentStatus | undefined, t: string) => s?.conditions?.find((c) => c.type === t);
+    const stalledNow = cond(after, 'Stalled');
+    const stalledBefore = cond(before, 'Stalled');
+    if (stalledNow?.status === 'True' && (stalledBefore?.status !== 'True' || stalledBefore.reason !== stalledNow.reason)) {
+      await this.event(obj, 'Warning', stalledNow.reason, stalledNow.message, log);
+    }
+    if (before?.observedGeneration !== after.observedGeneration && after.plan?.fits) {
+      const p = after.plan;
+      await this.event(obj, 'Normal', 'Planned', `fits: ${p.gpusPerReplica} GPU(s) per replica, ${p.weightsGiBPerGpu} GiB weights and ${p.kvCacheGiBPerGpu} GiB KV cache per GPU, ${p.maxSequencesAtMaxLen} sequences of ${p.maxModelLen} tokens`, log);
+    }
+    const readyNow = cond(after, 'Ready');
+    if (readyNow?.status === 'True' && cond(before, 'Ready')?.status !== 'True') {
+      await this.event(obj, 'Normal', 'RolloutFinished', readyNow.message, log);
+    }
+    const sched = cond(after, 'Scheduled');
+    if (sched?.status === 'False' && cond(before, 'Scheduled')?.status !== 'False') {
+      await this.event(obj, 'Warning', sched.reason, sched.message, log);
+    }
+  }
+}

@@ -1,0 +1,137 @@
+// Pure. Computes an LfmDeployment's status (the fields lfm-operator owns) and its kstatus conditions from the
+// observed world; performs no I/O. Ready never depends on the autoscaler's current count, so scaling never flips it.
+import type { V1Deployment, V1Pod } from '@kubernetes/client-node';
+import type { Condition, LfmDeployment, LfmDeploymentStatus } from '../api/v1alpha1.js';
+import { buildPlanStatus, type PlanReport } from '../render/plan-report.js';
+import { computeEndpoint, LABEL_DEPLOYMENT } from '../render/children.js';
+
+export interface ObservedState {
+  lfmd: LfmDeployment;
+  report: PlanReport;
+  deployment?: V1Deployment;
+  pods: V1Pod[];
+  /** A child name held by an object the operator does not own. */
+  nameConflict?: { kind: string; name: string };
+  /** The last apply failed with this message (for example a forbidden or invalid child). */
+  applyError?: string;
+}
+
+export type ConditionType = 'Ready' | 'Reconciling' | 'Stalled' | 'Scheduled';
+
+export interface ConditionValue { status: 'True' | 'False' | 'Unknown'; reason: string; message: string }
+
+/** Replicas that must be ready for Ready=True: all of spec.replicas, or max(1, minReplicas) when autoscaled. */
+export function computeRequiredReady(lfmd: LfmDeployment): number {
+  return lfmd.spec.autoscaling.enabled ? Math.max(1, lfmd.spec.autoscaling.minReplicas) : (lfmd.spec.replicas ?? 1);
+}
+
+/** Pods that cannot be scheduled for lack of GPUs, with the scheduler's message. */
+export function computeUnschedulable(pods: readonly V1Pod[]): { count: number; gpuShort: boolean; message: string } {
+  const waiting = pods.filter((p) => !p.metadata?.deletionTimestamp && p.status?.phase === 'Pending'
+    && p.status.conditions?.some((c) => c.type === 'PodScheduled' && c.status === 'False' && c.reason === 'Unschedulable'));
+  const messages = waiting.map((p) => p.status?.conditions?.find((c) => c.type === 'PodScheduled')?.message ?? '');
+  return { count: waiting.length, gpuShort: messages.some((m) => m.includes('nvidia.com/gpu')), message: messages[0] ?? '' };
+}
+
+/** Ready pods of the Deployment's current revision, once the Deployment controller has seen its spec. */
+export function computeReadyCurrent(deployment: V1Deployment | undefined): number {
+  if (!deployment?.status) return 0;
+  const observed = (deployment.status.observedGeneration ?? 0) >= (deployment.metadata?.generation ?? 0);
+  if (!observed) return 0;
+  const updated = deployment.status.updatedReplicas ?? 0;
+  const ready = deployment.status.readyReplicas ?? 0;
+  const total = deployment.status.replicas ?? 0;
+  return updated >= total ? ready : Math.min(updated, ready);
+}
+
+export function computeConditions(o: ObservedState): Record<ConditionType, ConditionValue | undefined> {
+  const { lfmd, report, deployment } = o;
+  const required = computeRequiredReady(lfmd);
+  const readyCurrent = computeReadyCurrent(deployment);
+  const desired = deployment?.spec?.replicas ?? required;
+  const unschedulable = computeUnschedulable(o.pods);
+
+  let stalled: ConditionValue = { status: 'False', reason: 'Progressing', message: 'no blocker' };
+  if (report.invalid) {
+    stalled = { status: 'True', reason: 'Invalid', message: report.reasons.map((r) => `${r.field}: ${r.message}`).join('; ') };
+  } else if (!report.fits) {
+    stalled = { status: 'True', reason: 'DoesNotFit', message: report.reasons.map((r) => `${r.field}: ${r.message}`).join('; ') };
+  } else if (o.nameConflict) {
+    stalled = { status: 'True', reason: 'NameConflict', message: `a ${o.nameConflict.kind} named ${o.nameConflict.name} already exists and is not owned by this LfmDeployment: delete or rename it, or rename this resource` };
+  } else if (o.applyError) {
+    stalled = { status: 'True', reason: 'ApplyFailed', message: o.applyError };
+  } else if (deployment?.status?.conditions?.some((c) => c.type === 'Progressing' && c.status === 'False' && c.reason === 'ProgressDeadlineExceeded')) {
+    stalled = { status: 'True', reason: 'RolloutStalled', message: `the rollout made no progress within spec.rollout.progressDeadlineSeconds (${deployment.spec?.progressDeadlineSeconds ?? '?'} s)${unschedulable.count > 0 ? `: ${unschedulable.count} pod(s) cannot be scheduled: ${unschedulable.message}` : ''}` };
+  }
+
+  const isStalled = stalled.status === 'True';
+  const observedChild = deployment !== undefined && (deployment.status?.observedGeneration ?? 0) >= (deployment.metadata?.generation ?? 0);
+  const updated = deployment?.status?.updatedReplicas ?? 0;
+  const total = deployment?.status?.replicas ?? 0;
+  const rolloutDone = observedChild && updated >= desired && total <= desired && readyCurrent >= Math.min(desired, required);
+
+  const ready: ConditionValue = isStalled
+    ? { status: 'False', reason: stalled.reason, message: stalled.message }
+    : readyCurrent >= required && observedChild
+      ? { status: 'True', reason: 'Ready', message: `${readyCurrent} of ${required} required replicas are ready` }
+      : { status: 'False', reason: deployment ? 'ReplicasNotReady' : 'Creating', message: `${readyCurrent} of ${required} required replicas are ready` };
+
+  const reconciling: ConditionValue = isStalled || rolloutDone
+    ? { status: 'False', reason: isStalled ? stalled.reason : 'Reconciled', message: isStalled ? 'blocked; see Stalled' : 'the current spec is rolled out' }
+    : { status: 'True', reason: !observedChild ? 'Applying' : updated < desired ? 'RollingOut' : 'WaitingForReady', message: `${updated} of ${desired} replicas updated, ${readyCurrent} ready` };
+
+  let scheduled: ConditionValue | undefined;
+  if (!isStalled && deployment) {
+    scheduled = unschedulable.count > 0
+      ? { status: 'False', reason: unschedulable.gpuShort ? 'InsufficientGPU' : 'Unschedulable', message: `${unschedulable.count} pod(s) wait to be scheduled: ${unschedulable.message}` }
+      : { status: 'True', reason: 'Scheduled', message: 'every pod is scheduled' };
+  }
+  return { Ready: ready, Reconciling: reconciling, Stalled: stalled, Scheduled: scheduled };
+}
+
+/** Keeps lastTransitionTime when a condition's status did not change. */
+export function buildConditions(values: Record<ConditionType, ConditionValue | undefined>, previous: readonly Condition[] | undefined, generation: number, now: string): Condition[] {
+  const out: Condition[] = [];
+  for (const type of ['Ready', 'Reconciling', 'Stalled', 'Scheduled'] as const) {
+    const v = values[type];
+    if (!v) continue;
+    const prev = previous?.find((c) => c.type === type);
+    out.push({
+      type, status: v.status, reason: v.reason, message: v.message, observedGeneration: generation,
+      lastTransitionTime: prev && prev.status === v.status ? prev.lastTransitionTime : now,
+    });
+  }
+  return out;
+}
+
+/** The status lfm-operator writes (status.autoscaling belongs to lfm-autoscaler and is left out). */
+export function computeStatus(o: ObservedState, now: string): LfmDeploymentStatus {
+  const generation = (o.lfmd.metadata as { generation?: number }).generation ?? 0;
+  const conditions = buildConditions(computeConditions(o), o.lfmd.status?.conditions, generation, now);
+  const d = o.deployment?.status;
+  return {
+    observedGeneration: generation,
+    conditions,
+    replicas: d?.replicas ?? 0,
+    readyReplicas: d?.readyReplicas ?? 0,
+    updatedReplicas: d?.updatedReplicas ?? 0,
+    selector: `${LABEL_DEPLOYMENT}=${o.lfmd.metadata.name}`,
+    endpoint: computeEndpoint(o.lfmd),
+    plan: buildPlanStatus(o.report),
+  };
+}
+
+/** Whether the observed status already says what `desired` says (so no write is needed). */
+export function isStatusCurrent(observed: LfmDeploymentStatus | undefined, desired: LfmDeploymentStatus): boolean {
+  if (!observed) return false;
+  const { autoscaling: _a, ...ours } = observed;
+  return JSON.stringify(normalize(ours)) === JSON.stringify(normalize(desired));
+}
+
+function normalize(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(normalize);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, normalize(v)]));
+  }
+  return value;
+}
