@@ -71,7 +71,7 @@ export class Informer<T extends KubeObject> {
   private async relist(): Promise<void> {
     const fresh = new Map<string, T>();
     let cont: string | undefined;
-    let rv = '';
+    let rv: string;
     do {
       const page = await this.client.list<T>(this.type, { namespace: this.options.namespace, labelSelector: this.options.labelSelector, limit: 500, continue: cont });
       for (const item of page.items) {

@@ -144,7 +144,7 @@ export class KubeClient {
     const text = Buffer.concat(chunks).toString('utf8');
     const status = res.statusCode ?? 0;
     this.onRequest?.(method, path, status);
-    let parsed: unknown = undefined;
+    let parsed: unknown;
     try {
       parsed = text ? JSON.parse(text) : undefined;
     } catch {
