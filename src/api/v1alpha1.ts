@@ -166,14 +166,17 @@ export const AutoscalingSpec = z
     maxReplicas: z.number().int().min(1).max(1000).default(4).describe('maxReplicas: most replicas. Default 4.'),
     queueDepthPerReplica: z.number().min(0.1).max(100000).default(4).describe('queueDepthPerReplica: target waiting requests per replica; more waiting requests than this per replica scale up. Default 4.'),
     tokensPerSecondPerReplica: z.number().min(1).max(100000000).optional().describe('tokensPerSecondPerReplica: target prompt + generated tokens per second per replica. Default: unset, throughput is not a target.'),
+    promptTokensPerSecondPerReplica: z.number().min(1).max(100000000).optional().describe('promptTokensPerSecondPerReplica: target prompt (prefill) tokens per second of one replica that does nothing else, for example 0.8 x its measured prefill-only throughput; set with generationTokensPerSecondPerReplica, replicas needed = prompt tokens/s / this + generated tokens/s / generationTokensPerSecondPerReplica, which holds for any mix of prompt and output lengths (a plain tokensPerSecondPerReplica is right for one mix only). Default: unset.'),
+    generationTokensPerSecondPerReplica: z.number().min(1).max(100000000).optional().describe('generationTokensPerSecondPerReplica: target generated tokens per second of one replica that only decodes, at full batch, for example 0.8 x its measured decode throughput; set with promptTokensPerSecondPerReplica. Default: unset.'),
     scaleDownDelaySeconds: z.number().int().min(0).max(86400).optional().describe('scaleDownDelaySeconds: how long load must stay low before a replica is removed, in seconds. Default: the break-even rule, as long as a new replica takes to become ready (learned from the pods), at least 60.'),
-    stabilizationWindowSeconds: z.number().int().min(0).max(3600).default(300).describe('stabilizationWindowSeconds: scale down only to the highest recommendation within this window, in seconds. Default 300.'),
+    stabilizationWindowSeconds: z.number().int().min(0).max(3600).default(60).describe('stabilizationWindowSeconds: scale down only to the highest recommendation within this window or the scale-down delay, whichever is longer, in seconds. Default 60, so that the break-even scale-down delay decides (the HPA\'s 300 would keep idle GPUs longer than a replica takes to start).'),
     pendingTimeoutSeconds: z.number().int().min(0).max(86400).default(900).describe('pendingTimeoutSeconds: how long replicas Pending for lack of GPUs stay requested (so a cluster autoscaler or Karpenter can add nodes) before the request is withdrawn, in seconds. Default 900.'),
     scrapeIntervalSeconds: z.number().int().min(1).max(300).default(15).describe('scrapeIntervalSeconds: how often the engines\' /metrics are scraped, in seconds. Default 15.'),
   })
   .describe('autoscaling: replica autoscaling on the engines\' queue depth and token throughput. Default: disabled.')
   .meta(cel(
     { rule: 'self.minReplicas <= self.maxReplicas', message: 'spec.autoscaling.minReplicas must be less than or equal to spec.autoscaling.maxReplicas', fieldPath: '.minReplicas' },
+    { rule: 'has(self.promptTokensPerSecondPerReplica) == has(self.generationTokensPerSecondPerReplica)', message: 'spec.autoscaling.promptTokensPerSecondPerReplica and spec.autoscaling.generationTokensPerSecondPerReplica go together: set both, or neither', fieldPath: '.promptTokensPerSecondPerReplica', reason: 'FieldValueRequired' },
   ));
 
 export const RolloutSpec = z
@@ -194,6 +197,13 @@ export const ResourcesSpec = z
   })
   .describe('resources: overrides for the pod requests the planner derives. Default: derived from the plan.');
 
+export const PodMetadataSpec = z
+  .strictObject({
+    labels: z.record(z.string().max(316), z.string().max(63)).optional().describe('labels: extra labels on the engine pods (the operator\'s own labels win on a clash). Default: none.'),
+    annotations: z.record(z.string().max(316), z.string().max(4096)).optional().describe('annotations: extra annotations on the engine pods, for example for a service mesh or log shipping. Default: none.'),
+  })
+  .describe('podMetadata: extra labels and annotations for the engine pods. Default: none.');
+
 export const LfmDeploymentSpec = z
   .strictObject({
     model: ModelSpec,
@@ -205,9 +215,10 @@ export const LfmDeploymentSpec = z
     placement: PlacementSpec.optional(),
     serving: ServingSpec.default({ gpuMemoryUtilization: 0.9, startupTimeoutSeconds: 1800, drainSeconds: 120 }),
     resources: ResourcesSpec.optional(),
+    podMetadata: PodMetadataSpec.optional(),
     rollout: RolloutSpec.default({ maxSurge: 0, maxUnavailable: 1 }),
     replicas: z.number().int().min(0).max(1000).optional().describe('replicas: desired replicas while autoscaling is off (kubectl scale, HPA and KEDA write it through the scale subresource). Must be omitted while autoscaling.enabled is true. Default: unset, which means 1.'),
-    autoscaling: AutoscalingSpec.default({ enabled: false, minReplicas: 1, maxReplicas: 4, queueDepthPerReplica: 4, stabilizationWindowSeconds: 300, pendingTimeoutSeconds: 900, scrapeIntervalSeconds: 15 }),
+    autoscaling: AutoscalingSpec.default({ enabled: false, minReplicas: 1, maxReplicas: 4, queueDepthPerReplica: 4, stabilizationWindowSeconds: 60, pendingTimeoutSeconds: 900, scrapeIntervalSeconds: 15 }),
   })
   .describe('spec: the desired deployment, written by the user (and spec.replicas by /scale when autoscaling is off).')
   .meta(cel(
@@ -264,6 +275,7 @@ export const AutoscalingStatus = z.strictObject({
   lowLoadSince: z.string().optional().describe('lowLoadSince: since when load has been low enough to remove a replica (RFC 3339).'),
   recommendations: z.array(z.strictObject({ time: z.string(), replicas: z.number().int() })).max(128).optional().describe('recommendations: recent recommendations kept for the stabilization window.'),
   pendingSince: z.string().optional().describe('pendingSince: since when replicas have waited Pending for GPUs (RFC 3339).'),
+  workPerRequestSeconds: z.number().optional().describe('workPerRequestSeconds: replica-seconds one request takes at the throughput targets (load / finished requests per second), learned while queues were short; turns a growing queue into replicas when replicas saturate.'),
 }).describe('autoscaling: what the autoscaler observed and decided; written by lfm-autoscaler.');
 
 export const LfmDeploymentStatus = z.strictObject({

@@ -1,6 +1,7 @@
 // `lfm-operator run`: parses the configuration once, starts the operator, and stops it cleanly on SIGTERM/SIGINT.
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
+import { AutoscalerLoop } from '../autoscaler/loop.js';
 import { parseOperatorConfig } from '../controller/config.js';
 import { Operator } from '../controller/operator.js';
 import { createLogger } from '../telemetry/logger.js';
@@ -22,7 +23,17 @@ export async function runOperator(flags: Record<string, unknown>): Promise<void>
   const config = parsed.config;
   const log = createLogger(config.logLevel);
   const metrics = createMetrics();
-  const operator = new Operator(config, log, metrics);
+  const operator = new Operator(config, log, metrics, {
+    onLeading: ({ client, caches }) => {
+      if (!config.autoscaler) return { stop: async () => undefined };
+      const loop = new AutoscalerLoop({
+        client, lfmDeployments: caches.lfmDeployments, deployments: caches.deployments, pods: caches.pods,
+        log: log.child({ component: 'autoscaler' }), metrics, eventSource: { component: 'lfm-autoscaler', instance: config.identity },
+      });
+      loop.start();
+      return { stop: () => loop.stop() };
+    },
+  });
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;

@@ -63,6 +63,9 @@ export function computeEndpoint(lfmd: LfmDeployment): string {
   return `http://${lfmd.metadata.name}.${lfmd.metadata.namespace ?? 'default'}.svc:${SERVICE_PORT}/v1`;
 }
 
+const sortedRecord = (r: Record<string, string> | undefined): Record<string, string> =>
+  Object.fromEntries(Object.entries(r ?? {}).sort(([a], [b]) => a.localeCompare(b)));
+
 const gi = (bytes: number) => `${Math.ceil(bytes / GiB)}Gi`;
 
 /** Pod requests derived from the plan, each overridable through spec.resources. */
@@ -178,7 +181,10 @@ export function renderDeployment(lfmd: LfmDeployment, plan: Plan, options: Rende
       progressDeadlineSeconds: spec.rollout.progressDeadlineSeconds ?? spec.serving.startupTimeoutSeconds + 600,
       revisionHistoryLimit: 3,
       template: {
-        metadata: { labels: buildLabels(lfmd) },
+        metadata: {
+          labels: { ...sortedRecord(spec.podMetadata?.labels), ...buildLabels(lfmd) },
+          ...(spec.podMetadata?.annotations ? { annotations: sortedRecord(spec.podMetadata.annotations) } : {}),
+        },
         spec: {
           // A Service named like the engine injects e.g. VLLM_PORT=tcp://..., which crashes vLLM (vllm#34199).
           enableServiceLinks: false,

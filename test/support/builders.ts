@@ -39,6 +39,7 @@ export class LfmDeploymentBuilder {
   replicas(n: number): this { return this.set((s) => { s.replicas = n; }); }
   autoscaling(a: NonNullable<Spec['autoscaling']>): this { return this.set((s) => { s.autoscaling = a; }); }
   cache(claimName: string): this { return this.set((s) => { s.model.cache = { type: 'PersistentVolumeClaim', claimName }; }); }
+  podAnnotations(annotations: Record<string, string>): this { return this.set((s) => { s.podMetadata = { ...s.podMetadata, annotations }; }); }
   credentials(secretName: string): this { return this.set((s) => { s.model.credentials = { secretName }; }); }
 
   /** The input document, as a user writes it (before defaults). */
