@@ -15,6 +15,8 @@ export npm_config_audit := false
 CRD := crds/serving.lfm-operator.io_lfmdeployments.yaml
 
 -include mk/tools.mk
+-include mk/cluster.mk
+-include mk/install.mk
 
 .PHONY: help
 help: ## List the targets

@@ -106,6 +106,6 @@ export async function stopAllOperators(): Promise<void> {
 
 /** Audit events of writes by `user` to the operator's objects since `since` (an index into readAudit()). */
 export function countWrites(user: string, since: number, namespace: string): number {
-  const kinds = new Set([RESOURCES.lfmDeployment.plural, RESOURCES.deployment.plural, RESOURCES.service.plural, RESOURCES.podDisruptionBudget.plural, RESOURCES.pod.plural]);
+  const kinds = new Set<string>([RESOURCES.lfmDeployment.plural, RESOURCES.deployment.plural, RESOURCES.service.plural, RESOURCES.podDisruptionBudget.plural, RESOURCES.pod.plural]);
   return devCluster().readAudit().slice(since).filter((e) => e.user === user && e.namespace === namespace && kinds.has(e.resource)).length;
 }
