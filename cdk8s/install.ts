@@ -1,0 +1,193 @@
+// Pure (given its inputs). The operator's install as a cdk8s chart: the same objects `helm template` renders from
+// charts/lfm-operator with its default values, minus Helm's own labels, plus the Namespace. Its defaults are read from
+// the chart's values.yaml and its RBAC rules from config/rbac/role.yaml, so there is one source for each.
+import type {
+  V1ClusterRole, V1ClusterRoleBinding, V1Deployment, V1EnvVar, V1Namespace, V1PodDisruptionBudget, V1Role, V1RoleBinding,
+  V1Service, V1ServiceAccount,
+} from '@kubernetes/client-node';
+import { ApiObject, App, Chart, type ChartProps } from 'cdk8s';
+import type { Construct } from 'constructs';
+
+/** The part of charts/lfm-operator/values.yaml the plain install uses (its defaults). */
+export interface InstallValues {
+  replicaCount: number;
+  image: { repository: string; tag: string; digest: string; pullPolicy: string };
+  operator: {
+    watchNamespaces: string[]; vllmImage: string; sglangImage: string; autoscaler: boolean; concurrency: number;
+    resyncSeconds: number; logLevel: string;
+  };
+  leaderElection: { enabled: boolean; leaseName: string };
+  podSecurityContext: Record<string, unknown>;
+  securityContext: Record<string, unknown>;
+  resources: Record<string, unknown>;
+  probes: { liveness: Record<string, unknown>; readiness: Record<string, unknown> };
+  healthPort: number;
+  metrics: { port: number; service: { enabled: boolean; port: number } };
+  podDisruptionBudget: { enabled: boolean; minAvailable: number | string };
+  nodeSelector: Record<string, string>;
+}
+
+export interface InstallInputs {
+  /** charts/lfm-operator/values.yaml, parsed. */
+  values: InstallValues;
+  /** Chart.yaml appVersion: the image tag and app.kubernetes.io/version. */
+  appVersion: string;
+  /** The CRD of crds/, parsed. */
+  crd: { apiVersion: string; kind: string; metadata: { name: string; labels?: Record<string, string> }; spec: unknown };
+  /** The documents of config/rbac/role.yaml, parsed. */
+  rbac: (V1ClusterRole | V1Role)[];
+}
+
+export interface LfmOperatorInstallProps extends ChartProps, InstallInputs {
+  /** Namespace of the operator. Default lfm-operator-system. */
+  namespace?: string;
+  /** Prefix of every object name, as a Helm release named so. Default lfm-operator. */
+  name?: string;
+}
+
+export const DEFAULT_NAMESPACE = 'lfm-operator-system';
+
+/** The operator's install: Namespace, CRD, ServiceAccount, RBAC, Deployment, metrics Service, PodDisruptionBudget. */
+export class LfmOperatorInstall extends Chart {
+  constructor(scope: Construct, id: string, props: LfmOperatorInstallProps) {
+    const namespace = props.namespace ?? DEFAULT_NAMESPACE;
+    super(scope, id, { ...props, namespace: undefined, disableResourceNameHashes: true });
+    const v = props.values;
+    const name = props.name ?? 'lfm-operator';
+    const selector = { 'app.kubernetes.io/name': 'lfm-operator', 'app.kubernetes.io/instance': name, 'app.kubernetes.io/component': 'controller' };
+    const labels = { ...selector, 'app.kubernetes.io/version': props.appVersion, 'app.kubernetes.io/part-of': 'lfm-operator' };
+    const add = <T extends { apiVersion?: string; kind?: string }>(id: string, obj: T) => new ApiObject(this, id, obj as T & { apiVersion: string; kind: string });
+
+    add<V1Namespace>('namespace', {
+      apiVersion: 'v1', kind: 'Namespace',
+      // The operator pods meet the "restricted" Pod Security Standard; enforce it on their namespace.
+      metadata: { name: namespace, labels: { ...labels, 'pod-security.kubernetes.io/enforce': 'restricted' } },
+    });
+    add('crd', { apiVersion: props.crd.apiVersion, kind: props.crd.kind, metadata: { name: props.crd.metadata.name, labels }, spec: props.crd.spec });
+    add<V1ServiceAccount>('service-account', { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name, namespace, labels } });
+
+    let clusterRole: string | undefined;
+    let role: string | undefined;
+    for (const doc of props.rbac) {
+      const roleName = name + (doc.metadata?.name ?? '').slice('lfm-operator'.length);
+      if (doc.kind === 'ClusterRole') {
+        clusterRole = roleName;
+        add<V1ClusterRole>(`cluster-role-${roleName}`, { apiVersion: doc.apiVersion, kind: 'ClusterRole', metadata: { name: roleName, labels }, rules: doc.rules });
+      } else {
+        role = roleName;
+        add<V1Role>(`role-${roleName}`, { apiVersion: doc.apiVersion, kind: 'Role', metadata: { name: roleName, namespace, labels }, rules: doc.rules });
+      }
+    }
+    if (!clusterRole || !role) throw new Error('config/rbac/role.yaml must define one ClusterRole and one Role');
+    const subjects = [{ kind: 'ServiceAccount', name, namespace }];
+    const rbacGroup = 'rbac.authorization.k8s.io';
+    if (v.operator.watchNamespaces.length === 0) {
+      add<V1ClusterRoleBinding>('cluster-role-binding', {
+        apiVersion: `${rbacGroup}/v1`, kind: 'ClusterRoleBinding', metadata: { name, labels },
+        roleRef: { apiGroup: rbacGroup, kind: 'ClusterRole', name: clusterRole }, subjects,
+      });
+    } else {
+      for (const ns of v.operator.watchNamespaces) {
+        add<V1RoleBinding>(`role-binding-${ns}`, {
+          apiVersion: `${rbacGroup}/v1`, kind: 'RoleBinding', metadata: { name, namespace: ns, labels },
+          roleRef: { apiGroup: rbacGroup, kind: 'ClusterRole', name: clusterRole }, subjects,
+        });
+      }
+    }
+    add<V1RoleBinding>('leader-election-binding', {
+      apiVersion: `${rbacGroup}/v1`, kind: 'RoleBinding', metadata: { name: `${name}-leader-election`, namespace, labels },
+      roleRef: { apiGroup: rbacGroup, kind: 'Role', name: role }, subjects,
+    });
+
+    if (v.metrics.service.enabled) {
+      add<V1Service>('metrics-service', {
+        apiVersion: 'v1', kind: 'Service', metadata: { name: `${name}-metrics`, namespace, labels },
+        spec: { type: 'ClusterIP', selector, ports: [{ name: 'metrics', port: v.metrics.service.port, targetPort: 'metrics', protocol: 'TCP' }] },
+      });
+    }
+    add<V1Deployment>('deployment', renderOperatorDeployment(v, { name, namespace, labels, selector, appVersion: props.appVersion }));
+    if (v.podDisruptionBudget.enabled) {
+      add<V1PodDisruptionBudget>('pdb', {
+        apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name, namespace, labels },
+        spec: { minAvailable: v.podDisruptionBudget.minAvailable, selector: { matchLabels: selector } },
+      });
+    }
+  }
+}
+
+/** The operator's environment: its configuration as LFM_OPERATOR_* variables (src/controller/config.ts). */
+export function buildOperatorEnv(v: InstallValues): V1EnvVar[] {
+  const o = v.operator;
+  return [
+    { name: 'LFM_OPERATOR_LEADER_ELECT', value: String(v.leaderElection.enabled) },
+    { name: 'LFM_OPERATOR_LEADER_ELECTION_ID', value: v.leaderElection.leaseName },
+    { name: 'LFM_OPERATOR_LEADER_ELECTION_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+    ...(o.watchNamespaces.length ? [{ name: 'LFM_OPERATOR_NAMESPACES', value: o.watchNamespaces.join(',') }] : []),
+    ...(o.vllmImage ? [{ name: 'LFM_OPERATOR_VLLM_IMAGE', value: o.vllmImage }] : []),
+    ...(o.sglangImage ? [{ name: 'LFM_OPERATOR_SGLANG_IMAGE', value: o.sglangImage }] : []),
+    { name: 'LFM_OPERATOR_AUTOSCALER', value: String(o.autoscaler) },
+    { name: 'LFM_OPERATOR_CONCURRENCY', value: String(o.concurrency) },
+    { name: 'LFM_OPERATOR_RESYNC_SECONDS', value: String(o.resyncSeconds) },
+    { name: 'LFM_OPERATOR_LOG_LEVEL', value: o.logLevel },
+    { name: 'LFM_OPERATOR_METRICS_BIND_ADDRESS', value: `:${v.metrics.port}` },
+    { name: 'LFM_OPERATOR_HEALTH_PROBE_BIND_ADDRESS', value: `:${v.healthPort}` },
+  ];
+}
+
+interface Names { name: string; namespace: string; labels: Record<string, string>; selector: Record<string, string>; appVersion: string }
+
+function renderOperatorDeployment(v: InstallValues, n: Names): V1Deployment {
+  const image = v.image.digest ? `${v.image.repository}@${v.image.digest}` : `${v.image.repository}:${v.image.tag || n.appVersion}`;
+  return {
+    apiVersion: 'apps/v1', kind: 'Deployment',
+    metadata: { name: n.name, namespace: n.namespace, labels: n.labels },
+    spec: {
+      replicas: v.replicaCount,
+      revisionHistoryLimit: 3,
+      selector: { matchLabels: n.selector },
+      template: {
+        metadata: { labels: n.labels },
+        spec: {
+          serviceAccountName: n.name,
+          automountServiceAccountToken: true,
+          enableServiceLinks: false,
+          terminationGracePeriodSeconds: 30,
+          securityContext: v.podSecurityContext,
+          containers: [{
+            name: 'operator',
+            image,
+            imagePullPolicy: v.image.pullPolicy,
+            args: ['run'],
+            env: buildOperatorEnv(v),
+            ports: [
+              { name: 'metrics', containerPort: v.metrics.port, protocol: 'TCP' },
+              { name: 'health', containerPort: v.healthPort, protocol: 'TCP' },
+            ],
+            livenessProbe: { httpGet: { path: '/healthz', port: 'health' }, ...v.probes.liveness },
+            readinessProbe: { httpGet: { path: '/readyz', port: 'health' }, ...v.probes.readiness },
+            resources: v.resources,
+            securityContext: v.securityContext,
+            volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
+          }],
+          volumes: [{ name: 'tmp', emptyDir: { sizeLimit: '64Mi' } }],
+          nodeSelector: v.nodeSelector,
+          affinity: {
+            podAntiAffinity: {
+              preferredDuringSchedulingIgnoredDuringExecution: [{
+                weight: 100,
+                podAffinityTerm: { topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: n.selector } },
+              }],
+            },
+          },
+        },
+      },
+    },
+  } as V1Deployment;
+}
+
+/** dist/install.yaml: the install synthesized as one multi-document YAML stream. */
+export function synthInstall(inputs: InstallInputs, options: { namespace?: string; name?: string } = {}): string {
+  const app = new App();
+  new LfmOperatorInstall(app, 'lfm-operator', { ...inputs, ...options });
+  return app.synthYaml();
+}
