@@ -35,8 +35,9 @@ build: deps ## Compile TypeScript to dist/
 	npm run --silent build
 
 .PHONY: generate
-generate: build ## Regenerate crds/ from the zod schema in src/api
+generate: build ## Regenerate crds/ from the zod schema in src/api, then the chart and dist/install.yaml
 	node dist/src/cli/main.js crd > $(CRD)
+	$(MAKE) --no-print-directory manifests
 
 .PHONY: vendor
 vendor: ## Refresh the vendored engine and catalog data from ../shared
@@ -44,8 +45,9 @@ vendor: ## Refresh the vendored engine and catalog data from ../shared
 	cp ../shared/engines/vllm.json ../shared/engines/sglang.json src/engines/data/
 
 .PHONY: verify
-verify: build ## Fail when generated files (crds/) are stale
+verify: build ## Fail when generated files (crds/, the chart, dist/install.yaml) are stale
 	@node dist/src/cli/main.js crd | diff -u $(CRD) - || { echo "crds/ is stale: run make generate"; exit 1; }
+	@$(MAKE) --no-print-directory verify-install
 
 .PHONY: typecheck
 typecheck: deps ## Type-check everything (src, test, bench)
@@ -75,5 +77,5 @@ demo: build ## The demo: plan and render every example (and, once the controller
 	@hack/demo.sh
 
 .PHONY: clean
-clean: ## Remove build output
-	rm -rf dist
+clean: ## Remove build output (keeps the committed dist/install.yaml)
+	find dist -mindepth 1 -maxdepth 1 ! -name install.yaml -exec rm -rf {} +

@@ -120,6 +120,19 @@ describe('reconcile', () => {
     expect(d.spec?.template.spec?.containers[0]?.args?.join(' ')).toContain('--kv-cache-dtype fp8');
   });
 
+  it('leaves observedGeneration behind while the operator is down, and catches up when it returns', async () => {
+    await applyLfmd(lfmDeployment('later').quantization('FP8').replicas(1));
+    await waitForCondition('later', 'Ready', 'True');
+    await operator.stop();
+    await applyLfmd(lfmDeployment('later').quantization('FP8').replicas(1).maxModelLen(16384));
+    const stale = await getLfmd('later');
+    expect(stale.status?.observedGeneration).toBeLessThan(stale.metadata.generation);
+    recordStatus('not-observed', stale);
+    const back = startOperator({ kubeconfig: identity.kubeconfig, namespace: ns.name });
+    await back.waitForLog('became leader', 30_000);
+    await waitForCondition('later', 'Ready', 'True');
+  });
+
   it('restores an edited or deleted child, and never adopts an object it does not own', async () => {
     await applyLfmd(lfmDeployment('guard').quantization('FP8').replicas(1));
     await waitForCondition('guard', 'Ready', 'True');

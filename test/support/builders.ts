@@ -36,6 +36,7 @@ export class LfmDeploymentBuilder {
   data(data: number): this { return this.set((s) => { s.parallelism = { ...s.parallelism, data }; }); }
   expert(expert = true): this { return this.set((s) => { s.parallelism = { ...s.parallelism, expert }; }); }
   maxModelLen(n: number | undefined): this { return this.set((s) => { s.serving = { ...s.serving, maxModelLen: n }; }); }
+  serving(serving: NonNullable<Spec['serving']>): this { return this.set((s) => { s.serving = { ...s.serving, ...serving }; }); }
   replicas(n: number): this { return this.set((s) => { s.replicas = n; }); }
   autoscaling(a: NonNullable<Spec['autoscaling']>): this { return this.set((s) => { s.autoscaling = a; }); }
   cache(claimName: string): this { return this.set((s) => { s.model.cache = { type: 'PersistentVolumeClaim', claimName }; }); }
