@@ -1,7 +1,9 @@
 // The controller against the real control plane: the operator process (built CLI) as a least-privilege
 // ServiceAccount, children and status observed through the API server, writes counted from the audit log.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { V1Deployment, V1Pod, V1PodDisruptionBudget, V1Service } from '@kubernetes/client-node';
@@ -42,6 +44,34 @@ function recordStatus(caseName: string, l: Lfmd): void {
   mkdirSync(dir, { recursive: true });
   const { managedFields: _m, uid: _u, resourceVersion: _r, creationTimestamp: _c, ...meta } = l.metadata as Record<string, unknown>;
   writeFileSync(join(dir, `${caseName}.json`), `${JSON.stringify({ apiVersion: l.apiVersion, kind: l.kind, metadata: { ...meta, namespace: 'default' }, spec: l.spec, status: l.status }, null, 2)}\n`);
+}
+
+/** A loopback TCP proxy to the API server that a test can take down (every connection reset) and bring back. */
+async function startTcpProxy(targetPort: string): Promise<{ port: number; down(): Promise<void>; up(): Promise<void> }> {
+  const sockets = new Set<net.Socket>();
+  let server: net.Server | undefined;
+  let port = 0;
+  const up = () => new Promise<void>((resolve) => {
+    server = net.createServer((inbound) => {
+      const outbound = net.connect(Number(targetPort), '127.0.0.1');
+      for (const s of [inbound, outbound]) {
+        sockets.add(s);
+        s.on('close', () => sockets.delete(s));
+        s.on('error', () => undefined);
+      }
+      inbound.pipe(outbound).pipe(inbound);
+    });
+    server.listen(port, '127.0.0.1', () => {
+      port = (server!.address() as net.AddressInfo).port;
+      resolve();
+    });
+  });
+  const down = async () => {
+    for (const s of sockets) s.destroy();
+    await new Promise((r) => server?.close(r));
+  };
+  await up();
+  return { get port() { return port; }, down, up };
 }
 
 let identity: { kubeconfig: string; user: string };
@@ -234,6 +264,24 @@ describe('faults', () => {
     await applyLfmd(lfmDeployment('ha').quantization('FP8').kvCacheDtype('FP8').replicas(1));
     await eventually(async () => expect((await getDeployment('ha')).spec?.template.spec?.containers[0]?.args?.join(' ')).toContain('--kv-cache-dtype fp8'), { timeoutMs: 30_000 });
     expect(countWrites(other.user, start, ns.name)).toBeGreaterThan(0);
+  });
+
+  it('recovers when its connection to the API server drops and returns (informers restart, later changes reconcile)', async () => {
+    await operator.stop();
+    const proxy = await startTcpProxy(new URL(devCluster().server).port);
+    const viaProxy = join(mkdtempSync(join(tmpdir(), 'lfm-proxy-')), 'kubeconfig');
+    writeFileSync(viaProxy, readFileSync(identity.kubeconfig, 'utf8').replace(devCluster().server, `https://127.0.0.1:${proxy.port}`));
+    const op = startOperator({ kubeconfig: viaProxy, namespace: ns.name });
+    await op.waitForLog('became leader');
+    await applyLfmd(lfmDeployment('flaky').quantization('FP8').replicas(1));
+    await waitForCondition('flaky', 'Ready', 'True');
+    await proxy.down();
+    await applyLfmd(lfmDeployment('flaky').quantization('FP8').kvCacheDtype('FP8').replicas(1));
+    await op.waitForLog('list-watch failed; restarting with backoff');
+    await proxy.up();
+    await eventually(async () => expect((await getDeployment('flaky')).spec?.template.spec?.containers[0]?.args?.join(' ')).toContain('--kv-cache-dtype fp8'), { timeoutMs: 60_000 });
+    await waitForCondition('flaky', 'Ready', 'True');
+    await proxy.down();
   });
 
   it('the operator identity is refused what its RBAC does not grant', async () => {
