@@ -73,7 +73,7 @@ plan: build ## Plan every example offline
 	node dist/src/cli/main.js plan -f <(cat examples/*.yaml) || true
 
 .PHONY: demo
-demo: build ## The demo: plan and render every example (and, once the controller lands, run them on a local cluster)
+demo: build tools ## The demo: plan every example, then run them on a local control plane with fake GPU nodes
 	@hack/demo.sh
 
 .PHONY: clean

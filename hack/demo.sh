@@ -1,20 +1,71 @@
 #!/usr/bin/env bash
-# make demo: plans every example offline and shows what the operator would create for each.
+# make demo: plan every example offline, then run the operator on a local control plane with fake GPU nodes, apply
+# the examples, and watch the fitting ones reach Ready and the one that cannot fit stall with its arithmetic.
+# Leaves the cluster and the operator running with instructions; Ctrl-C during the demo tears everything down.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 cli="node dist/src/cli/main.js"
-echo "== lfm-operator plan: every example in examples/ =="
-for f in examples/*.yaml; do printf -- '---\n'; cat "$f"; done | $cli plan -f - ; code=$?
+state="${DEVCLUSTER_DIR:-$PWD/.tmp/devcluster}"
+tools="$(hack/tools.sh --print-dir)"
+kubectl="$tools/kubectl"
+pidfile="$PWD/.tmp/demo-operator.pid"
+oplog="$PWD/.tmp/demo-operator.log"
+
+teardown() {
+  echo
+  echo "== tearing down =="
+  [ -f "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null; rm -f "$pidfile"
+  node dist/src/devcluster/cli.js down --state-dir "$state" || true
+  exit 130
+}
+trap teardown INT TERM
+
+echo "== 1. lfm-operator plan: every example, offline (no cluster, no GPU) =="
+for f in examples/*.yaml; do printf -- '---\n'; cat "$f"; done | $cli plan -f -
+echo "(exit status $?: 0 = all fit, 1 = one does not fit, 2 = one is invalid)"
 echo
-echo "(exit status $code: 0 = all fit, 1 = one does not fit, 2 = one is invalid)"
+echo "== 2. a local control plane: etcd, kube-apiserver, controller-manager, scheduler, KWOK fake GPU nodes =="
+up=$(node dist/src/devcluster/cli.js up --state-dir "$state" --bin-dir "$tools") || { echo "$up"; exit 1; }
+kubeconfig="${up##*KUBECONFIG=}"
+export KUBECONFIG="$kubeconfig"
+"$kubectl" get nodes -L nvidia.com/gpu.product,nvidia.com/gpu.count
 echo
-echo "== lfm-operator render: the children of each example that fits =="
-for f in examples/*.yaml; do
-  out=$($cli render -f "$f" 2>/dev/null) || { echo "$f: not rendered (does not fit; see the plan above)"; continue; }
-  kinds=$(grep -E '^kind:' <<<"$out" | awk '{print $2}' | paste -sd, -)
-  gpus=$(grep -m1 'nvidia.com/gpu:' <<<"$out" | awk '{print $2}')
-  echo "$f: $kinds (nvidia.com/gpu: $gpus)"
+echo "== 3. install the CRD and run the operator (log: $oplog) =="
+"$kubectl" apply --server-side -f crds/ >/dev/null
+"$kubectl" wait --for condition=established crd/lfmdeployments.serving.lfm-operator.io >/dev/null
+if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
+  echo "operator already running (pid $(cat "$pidfile"))"
+else
+  mkdir -p "$(dirname "$pidfile")"
+  nohup $cli run --kubeconfig "$kubeconfig" --leader-elect false --metrics-bind-address 127.0.0.1:0 --health-probe-bind-address 127.0.0.1:0 > "$oplog" 2>&1 &
+  echo $! > "$pidfile"
+  echo "operator pid $(cat "$pidfile")"
+fi
+echo
+echo "== 4. apply the examples and watch =="
+"$kubectl" apply --server-side -f examples/
+fitting=$(for f in examples/*.yaml; do $cli plan -f "$f" -o json 2>/dev/null | node -e 'const p=JSON.parse(require("fs").readFileSync(0,"utf8")); for (const x of p) if (x.fits) console.log(x.name)'; done | sort)
+deadline=$((SECONDS + 90))
+while :; do
+  table=$("$kubectl" get lfmd -o wide 2>&1)
+  ready=$("$kubectl" get lfmd -o jsonpath='{range .items[*]}{.metadata.name}={.status.conditions[?(@.type=="Ready")].status}{"\n"}{end}' | grep '=True$' | cut -d= -f1 | sort)
+  stalled=$("$kubectl" get lfmd -o jsonpath='{range .items[*]}{.metadata.name}={.status.conditions[?(@.type=="Stalled")].status}{"\n"}{end}' | grep -c '=True$')
+  echo "--- $(date +%T)"; echo "$table"
+  if [ "$ready" = "$fitting" ] && [ "$stalled" -ge 1 ]; then break; fi
+  if [ $SECONDS -ge $deadline ]; then echo "timed out waiting for the examples; see $oplog"; break; fi
+  sleep 2
 done
 echo
-echo "== engine command line of examples/lfm2-24b-h100-vllm.yaml =="
-$cli plan -f examples/lfm2-24b-h100-vllm.yaml -o json | node -e 'const p=JSON.parse(require("fs").readFileSync(0,"utf8"))[0]; console.log(p.image); console.log([...p.command, ...p.args].join(" "))'
+echo "== 5. the one that cannot fit: no pods, Stalled, with the arithmetic =="
+"$kubectl" get lfmd lfm2-24b-l4-bf16 -o jsonpath='{range .status.conditions[?(@.type=="Stalled")]}{.reason}: {.message}{"\n"}{end}'
+echo
+echo "== 6. the plan of one that fits, from its status =="
+"$kubectl" get lfmd lfm2-24b -o jsonpath='{.status.plan}'; echo
+"$kubectl" get deploy,svc,pdb,pods -o wide
+echo
+echo "The cluster and the operator are still running. Try:"
+echo "  export KUBECONFIG=$kubeconfig"
+echo "  $kubectl get lfmd"
+echo "  $kubectl describe lfmd lfm2-24b-l4-bf16"
+echo "  $kubectl scale lfmd lfm2-24b --replicas=2"
+echo "Stop everything with: make cluster-down"

@@ -10,4 +10,5 @@ cluster-up: build tools ## Start a local control plane with fake GPU nodes in th
 .PHONY: cluster-down
 cluster-down: ## Stop the local control plane started by cluster-up and remove its state
 	@test -f dist/src/devcluster/cli.js || $(MAKE) --no-print-directory build
+	@if [ -f .tmp/demo-operator.pid ]; then kill "$$(cat .tmp/demo-operator.pid)" 2>/dev/null; rm -f .tmp/demo-operator.pid; fi
 	@node dist/src/devcluster/cli.js down --state-dir "$(DEVCLUSTER_DIR)"

@@ -175,12 +175,15 @@ export function computePlan(spec: LfmDeploymentSpec): Plan {
   if (!fit.fits && !invalid) {
     const need = fit.weightsGiBPerGpu + fit.overheadGiBPerGpu;
     const oneSeqGiB = (maxModelLen * fit.kvBytesPerTokenPerGpu + fit.stateBytesPerSequencePerGpu) / 1024 ** 3;
+    const budget = `each of ${fit.gpusPerReplica} x ${gpu.id} has ${fit.budgetGiBPerGpu} GiB to use (${gpu.usableGiB} GiB x ${spec.serving.gpuMemoryUtilization})`;
+    const taken = `${servedFormat} weights take ${fit.weightsGiBPerGpu} GiB and engine overhead ${fit.overheadGiBPerGpu} GiB (${need.toFixed(2)} GiB)`;
+    const shortfall = fit.kvCacheGiBPerGpu < 0
+      ? `${(-fit.kvCacheGiBPerGpu).toFixed(2)} GiB more than it has before any KV cache, and one ${maxModelLen}-token sequence needs ${oneSeqGiB.toFixed(2)} GiB more`
+      : `leaving ${fit.kvCacheGiBPerGpu} GiB where one ${maxModelLen}-token sequence needs ${oneSeqGiB.toFixed(2)} GiB of KV cache`;
     reasons.push({
       field: 'spec.gpu.type',
-      message: `does not fit: each of ${fit.gpusPerReplica} x ${gpu.id} has ${fit.budgetGiBPerGpu} GiB to use (${gpu.usableGiB} GiB x ${spec.serving.gpuMemoryUtilization}), `
-        + `but ${servedFormat} weights take ${fit.weightsGiBPerGpu} GiB and engine overhead ${fit.overheadGiBPerGpu} GiB (${need.toFixed(2)} GiB), leaving ${fit.kvCacheGiBPerGpu} GiB `
-        + `where one ${maxModelLen}-token sequence needs ${oneSeqGiB.toFixed(2)} GiB of KV cache: use a larger spec.gpu.type, a larger spec.parallelism.tensor, `
-        + `a smaller spec.quantization (FP8 halves 16-bit weights), or a smaller spec.serving.maxModelLen`,
+      message: `does not fit: ${budget}, but ${taken}: ${shortfall}. Use a larger spec.gpu.type, a larger spec.parallelism.tensor, `
+        + 'a smaller spec.quantization (FP8 halves 16-bit weights), or a smaller spec.serving.maxModelLen',
     });
   }
   return {
