@@ -68,6 +68,11 @@ test-integration: build tools ## Integration tests against a real local control 
 .PHONY: test
 test: typecheck lint verify test-unit test-integration ## Everything CI runs: typecheck, lint, verify, unit and integration tests
 
+.PHONY: bench
+bench: build tools ## Benchmarks: autoscaling on the Azure trace, and reconcile throughput against the API server's limit
+	npm run --silent bench:autoscaling
+	npm run --silent bench:reconcile
+
 .PHONY: plan
 plan: build ## Plan every example offline
 	node dist/src/cli/main.js plan -f <(cat examples/*.yaml) || true

@@ -15,7 +15,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/api/**', 'src/catalog/**', 'src/sizing/**', 'src/engines/**', 'src/render/**', 'src/status/**', 'src/autoscaler/decide*.ts'],
+    files: ['src/api/**', 'src/catalog/**', 'src/sizing/**', 'src/engines/**', 'src/render/**', 'src/status/**', 'src/autoscaler/decide*.ts', 'src/autoscaler/policy.ts', 'src/autoscaler/pod-view.ts', 'src/metrics/prometheus-text.ts', 'src/metrics/engine-sample.ts'],
     rules: {
       'no-restricted-imports': ['error', {
         patterns: [{ group: ioModules, message: 'Pure layers (STYLE.md) may not import I/O: pass data in instead.' }],

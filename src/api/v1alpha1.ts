@@ -276,6 +276,8 @@ export const AutoscalingStatus = z.strictObject({
   recommendations: z.array(z.strictObject({ time: z.string(), replicas: z.number().int() })).max(128).optional().describe('recommendations: recent recommendations kept for the stabilization window.'),
   pendingSince: z.string().optional().describe('pendingSince: since when replicas have waited Pending for GPUs (RFC 3339).'),
   workPerRequestSeconds: z.number().optional().describe('workPerRequestSeconds: replica-seconds one request takes at the throughput targets (load / finished requests per second), learned while queues were short; turns a growing queue into replicas when replicas saturate.'),
+  capacityPerReplica: z.number().optional().describe('capacityPerReplica: the load one replica carried while its queue stayed full, in units of the throughput targets (1 = exactly the targets); present only while it is below 1.25, when the targets overstate a replica and the autoscaler aims at 0.8 x it instead. Without saturation it fades back (time constant one hour).'),
+  saturatedSince: z.string().optional().describe('saturatedSince: since when the Ready replicas\' queues have been full (RFC 3339).'),
 }).describe('autoscaling: what the autoscaler observed and decided; written by lfm-autoscaler.');
 
 export const LfmDeploymentStatus = z.strictObject({

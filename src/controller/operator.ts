@@ -66,12 +66,13 @@ export class Operator {
       metrics.informerRestarts.inc({ resource });
       log.warn({ resource, attempt, err: (err as Error).message }, 'list-watch failed; restarting with backoff');
     };
-    const managed = 'app.kubernetes.io/managed-by=lfm-operator';
+    // Children are cached whole, not label-selected: a child's name held by an object we do not own must be seen
+    // (NameConflict) without a GET per reconcile, and its deletion must wake the waiting resource.
     this.caches = {
       lfmDeployments: new InformerSet(this.client, RESOURCES.lfmDeployment, ns, { onError: onError('lfmdeployments') }),
-      deployments: new InformerSet(this.client, RESOURCES.deployment, ns, { labelSelector: managed, onError: onError('deployments') }),
-      services: new InformerSet(this.client, RESOURCES.service, ns, { labelSelector: managed, onError: onError('services') }),
-      podDisruptionBudgets: new InformerSet(this.client, RESOURCES.podDisruptionBudget, ns, { labelSelector: managed, onError: onError('poddisruptionbudgets') }),
+      deployments: new InformerSet(this.client, RESOURCES.deployment, ns, { onError: onError('deployments') }),
+      services: new InformerSet(this.client, RESOURCES.service, ns, { onError: onError('services') }),
+      podDisruptionBudgets: new InformerSet(this.client, RESOURCES.podDisruptionBudget, ns, { onError: onError('poddisruptionbudgets') }),
       pods: new InformerSet(this.client, RESOURCES.pod, ns, { labelSelector: LABEL_DEPLOYMENT, onError: onError('pods') }),
     };
     this.reconciler = new Reconciler({
@@ -81,13 +82,18 @@ export class Operator {
       eventSource: { component: 'lfm-operator', instance: config.identity },
     });
     this.caches.lfmDeployments.on((_e, obj) => this.enqueue(objectKey(obj)));
-    // A child event re-runs the whole reconcile of its owner (level-triggered).
-    for (const cache of [this.caches.deployments, this.caches.services, this.caches.podDisruptionBudgets, this.caches.pods]) {
+    // A child event re-runs the whole reconcile of the LfmDeployment of the same name (level-triggered); a pod's
+    // owner is in its selector label.
+    for (const cache of [this.caches.deployments, this.caches.services, this.caches.podDisruptionBudgets]) {
       cache.on((_e, obj) => {
-        const owner = obj.metadata?.labels?.[LABEL_DEPLOYMENT];
-        if (owner && obj.metadata?.namespace) this.enqueue(`${obj.metadata.namespace}/${owner}`);
+        const key = objectKey(obj);
+        if (this.caches.lfmDeployments.get(key)) this.enqueue(key);
       });
     }
+    this.caches.pods.on((_e, obj) => {
+      const owner = obj.metadata?.labels?.[LABEL_DEPLOYMENT];
+      if (owner && obj.metadata?.namespace) this.enqueue(`${obj.metadata.namespace}/${owner}`);
+    });
   }
 
   enqueue(key: string): void {

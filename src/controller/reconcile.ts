@@ -1,7 +1,8 @@
 // Reconciles one LfmDeployment, level-triggered:
 //   1. read it from the cache (gone or deleting: nothing to do; owner references let the garbage collector work);
 //   2. plan and render its children with pure functions;
-//   3. refuse to adopt: a child name held by an object without our controller reference is a NameConflict;
+//   3. refuse to adopt: a child name held by an object without our controller reference is a NameConflict (the
+//      child caches hold every object of their kind in the watched namespaces, so this needs no GET);
 //   4. server-side apply each child that differs from what is observed (a no-op resync writes nothing), handing
 //      the Deployment's spec.replicas to lfm-autoscaler while autoscaling is on;
 //   5. prune children no longer desired (the PodDisruptionBudget below 2 replicas);
@@ -9,7 +10,7 @@
 import type { V1Deployment, V1Pod } from '@kubernetes/client-node';
 import { LfmDeployment, type LfmDeploymentStatus } from '../api/v1alpha1.js';
 import { recordEvent, type EventType } from '../kube/events.js';
-import { RESOURCES, ApiError, isNotFound, type KubeClient, type KubeObject, type ResourceType } from '../kube/client.js';
+import { RESOURCES, ApiError, type KubeClient, type KubeObject, type ResourceType } from '../kube/client.js';
 import { AUTOSCALER_FIELD_MANAGER, FIELD_MANAGER, renderChildren, type RenderOptions } from '../render/children.js';
 import { buildPlanReport } from '../render/plan-report.js';
 import { computeStatus, isStatusCurrent, type ObservedState } from '../status/compute.js';
@@ -52,18 +53,6 @@ export class Reconciler {
     }
   }
 
-  /** The observed child of this name, from the cache or (for a name our label-selected caches cannot see) a GET. */
-  private async observeChild(child: Child, namespace: string, name: string): Promise<KubeObject | undefined> {
-    const cached = child.cache.get(`${namespace}/${name}`);
-    if (cached) return cached;
-    try {
-      return await this.d.client.get(child.type, namespace, name);
-    } catch (err) {
-      if (isNotFound(err)) return undefined;
-      throw err;
-    }
-  }
-
   async reconcile(key: string, log: Logger): Promise<ReconcileResult> {
     const raw = this.d.lfmDeployments.get(key);
     if (!raw || raw.metadata?.deletionTimestamp) return { writes: 0 };
@@ -95,7 +84,7 @@ export class Reconciler {
       ];
       try {
         for (const child of plan) {
-          const observed = await this.observeChild(child, namespace, name);
+          const observed = child.cache.get(key);
           if (observed && !isOwnedBy(observed, uid)) {
             if (child.desired) {
               nameConflict = { kind: child.type.kind, name };
@@ -114,12 +103,14 @@ export class Reconciler {
           if (child.type === RESOURCES.deployment) {
             writes += await this.applyDeployment(child.desired, observed, autoscaled, lfmd.spec.autoscaling.minReplicas, lfmd.spec.autoscaling.maxReplicas, log);
           } else if (!observed || !isSubset(child.desired, observed)) {
-            await this.d.client.apply(child.type, child.desired, FIELD_MANAGER, { force: true });
+            await this.d.client.apply(child.type, child.desired, FIELD_MANAGER, { force: observed !== undefined });
             writes++;
             log.info({ kind: child.type.kind, created: !observed }, 'applied child');
           }
         }
       } catch (err) {
+        // 409: a conflict with another field manager, most likely an object of the child's name that appeared after
+        // our cache last looked (a create-only apply is not forced); retried, the cache then shows a NameConflict.
         if (!(err instanceof ApiError) || err.status >= 500 || err.status === 409 || err.status === 429) throw err;
         // 4xx other than conflicts and throttling will not heal by retrying the same spec.
         applyError = err.message;
@@ -161,7 +152,7 @@ export class Reconciler {
       const current = (observed as V1Deployment | undefined)?.spec?.replicas;
       const replicas = Math.min(max, Math.max(min, current ?? min));
       if (!observed) {
-        await this.d.client.apply(RESOURCES.deployment, { ...desired, spec: { ...(desired['spec'] as object), replicas } }, FIELD_MANAGER, { force: true });
+        await this.d.client.apply(RESOURCES.deployment, { ...desired, spec: { ...(desired['spec'] as object), replicas } }, FIELD_MANAGER, { force: false });
         writes++;
       }
       const fresh = observed ?? undefined;
@@ -178,7 +169,7 @@ export class Reconciler {
       return writes;
     }
     if (!observed || !isSubset(desired, observed) || ownsField(observed, AUTOSCALER_FIELD_MANAGER, ['spec', 'replicas'])) {
-      await this.d.client.apply(RESOURCES.deployment, desired, FIELD_MANAGER, { force: true });
+      await this.d.client.apply(RESOURCES.deployment, desired, FIELD_MANAGER, { force: observed !== undefined });
       writes++;
       log.info({ created: !observed }, 'applied Deployment');
     }

@@ -1,0 +1,510 @@
+// The cluster around the replicas (reference/autoscaling.md §5.4-5.7): pod lifecycle with startup delay and
+// draining, kube-proxy-like routing, a Prometheus-like scrape view with staleness, and a scaling policy called on its
+// own period. Deterministic for a seed; simulated time only; no I/O.
+//
+// Pod: Pending (scheduling, 5 s; stays Pending with InsufficientGPU beyond the GPU quota) -> Starting (lognormal
+// startup, median L, sigma 0.2; billed) -> Ready (serves; /metrics from here on; in the endpoints 2 s later) ->
+// Terminating (out of the endpoints after 2 s; keeps serving what it holds, as the rendered preStop drain does, for up
+// to drainSeconds, then SIGTERM kills the rest) -> gone. GPU-hours = the time from Starting to gone, within [0, H].
+import { ENGINES } from '../../src/engines/index.js';
+import type { PodSample, PodView, ScalingPolicy, ScalingView } from '../../src/autoscaler/policy.js';
+import type { EngineSample } from '../../src/metrics/engine-sample.js';
+import { RATE_WINDOW_SECONDS, buildEngineSample, buildSampleMetricNames, computeEngineRatesOver } from '../../src/metrics/engine-sample.js';
+import type { Random } from './random.js';
+import { buildRandom, computeLognormal } from './random.js';
+import type { ReplicaProfile } from './replica.js';
+import { ReplicaEngine, RequestState, RequestTable } from './replica.js';
+import type { Trace } from './trace.js';
+
+export type Routing = 'random' | 'least-outstanding';
+
+export interface SimulationConfig {
+  /** The replica model, already scaled by the capacity multiplier. */
+  profile: ReplicaProfile;
+  /** Median startup L (Starting -> Ready) in seconds; policies never see it. */
+  startupSeconds: number;
+  startupSigma: number;
+  schedulingSeconds: number;
+  endpointDelaySeconds: number;
+  /** How long a terminating pod keeps serving (the rendered preStop's serving.drainSeconds, default 120). */
+  drainSeconds: number;
+  clientTimeoutSeconds: number;
+  /** GPUs the cluster has; pods beyond it stay Pending with InsufficientGPU. */
+  gpuQuota: number;
+  routing: Routing;
+  /** Ready replicas at t = 0 (warm start, the same for every policy). */
+  initialReplicas: number;
+  /** GPU-hours are billed within [0, horizon]; policies stop being called after it. */
+  horizonSeconds: number;
+  seed: number;
+  /** Resolution of the recorded replica time series, in seconds. */
+  seriesStepSeconds: number;
+  /** Token rates in the scrape view span this much history (RATE_WINDOW_SECONDS, as the operator's loop). */
+  rateWindowSeconds: number;
+  /**
+   * Scrapes and policies start this long after t = 0, once the warm replicas carry traffic, as if they had been
+   * running before (at t = 0 every replica is empty, which no running autoscaler ever sees).
+   */
+  controllerStartSeconds: number;
+}
+
+export const DEFAULT_SIMULATION: Omit<SimulationConfig, 'profile' | 'startupSeconds' | 'initialReplicas' | 'horizonSeconds'> = {
+  startupSigma: 0.2,
+  schedulingSeconds: 5,
+  endpointDelaySeconds: 2,
+  drainSeconds: 120,
+  clientTimeoutSeconds: 600,
+  gpuQuota: 64,
+  routing: 'random',
+  seed: 1,
+  seriesStepSeconds: 10,
+  rateWindowSeconds: RATE_WINDOW_SECONDS,
+  controllerStartSeconds: 60,
+};
+
+export interface SeriesPoint {
+  t: number;
+  requested: number;
+  ready: number;
+}
+
+export interface SimulationResult {
+  policy: string;
+  gpuHours: number;
+  gpuHoursStarting: number;
+  requests: number;
+  waitOver1sPct: number;
+  waitOver5sPct: number;
+  waitOver30sPct: number;
+  p50WaitSeconds: number;
+  p99WaitSeconds: number;
+  maxWaitSeconds: number;
+  killed: number;
+  dropped: number;
+  scaleActions: number;
+  reversals: number;
+  podStarts: number;
+  /** Tokens of completed requests and of the whole trace (work conservation). */
+  servedTokens: number;
+  traceTokens: number;
+  killedOrDroppedTokens: number;
+  series: SeriesPoint[];
+}
+
+type PodState = 'Pending' | 'Starting' | 'Ready' | 'Terminating' | 'Gone';
+
+interface SimPod {
+  id: number;
+  name: string;
+  state: PodState;
+  createdAt: number;
+  startAt?: number;
+  readyAt?: number;
+  deletedAt?: number;
+  goneAt?: number;
+  startup: number;
+  unschedulable: boolean;
+  engine?: ReplicaEngine;
+  routable: boolean;
+}
+
+const EVENT = { Schedule: 0, Ready: 1, EndpointAdd: 2, EndpointRemove: 3, Gone: 4, Scrape: 5, Tick: 6, Series: 7, EarlyScrape: 8 } as const;
+type EventKind = (typeof EVENT)[keyof typeof EVENT];
+
+/** A min-heap of timed events, ties broken by insertion order (deterministic). */
+class EventQueue {
+  private items: { time: number; seq: number; kind: EventKind; pod: number }[] = [];
+  private seq = 0;
+  get size(): number { return this.items.length; }
+  get nextTime(): number { return this.items[0]?.time ?? Infinity; }
+  push(time: number, kind: EventKind, pod = -1): void {
+    const item = { time, seq: this.seq++, kind, pod };
+    const a = this.items;
+    let i = a.length;
+    a.push(item);
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      const parent = a[p];
+      if (!parent || parent.time < time || (parent.time === time && parent.seq < item.seq)) break;
+      a[i] = parent;
+      i = p;
+    }
+    a[i] = item;
+  }
+  pop(): { time: number; kind: EventKind; pod: number } {
+    const a = this.items;
+    const top = a[0];
+    const last = a.pop();
+    if (!top || !last) throw new Error('empty event queue');
+    if (a.length > 0) {
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        if (l >= a.length) break;
+        const r = l + 1;
+        const lc = a[l];
+        const rc = a[r];
+        const c = rc && lc && (rc.time < lc.time || (rc.time === lc.time && rc.seq < lc.seq)) ? r : l;
+        const child = a[c];
+        if (!child || child.time > last.time || (child.time === last.time && child.seq > last.seq)) break;
+        a[i] = child;
+        i = c;
+      }
+      a[i] = last;
+    }
+    return top;
+  }
+}
+
+const METRIC_NAMES = buildSampleMetricNames(ENGINES.VLLM);
+
+/** A vLLM-format /metrics page for one replica (what the operator's loop would scrape). */
+export function renderEngineMetrics(engine: ReplicaEngine, createdSeconds: number): string {
+  const labels = '{engine="0",model_name="lfm2-24b"}';
+  return [
+    `# HELP ${METRIC_NAMES.running} Number of requests in model execution batches.`,
+    `# TYPE ${METRIC_NAMES.running} gauge`,
+    `${METRIC_NAMES.running}${labels} ${engine.running}.0`,
+    `# HELP ${METRIC_NAMES.queueDepth} Number of requests waiting to be processed.`,
+    `# TYPE ${METRIC_NAMES.queueDepth} gauge`,
+    `${METRIC_NAMES.queueDepth}${labels} ${engine.queued}.0`,
+    `# HELP ${METRIC_NAMES.promptTokensTotal} Number of prefill tokens processed.`,
+    `# TYPE ${METRIC_NAMES.promptTokensTotal} counter`,
+    `${METRIC_NAMES.promptTokensTotal}${labels} ${engine.promptTokens}`,
+    `${METRIC_NAMES.promptTokensTotal.replace(/_total$/, '_created')}${labels} ${createdSeconds}`,
+    `# HELP ${METRIC_NAMES.generationTokensTotal} Number of generation tokens processed.`,
+    `# TYPE ${METRIC_NAMES.generationTokensTotal} counter`,
+    `${METRIC_NAMES.generationTokensTotal}${labels} ${engine.generationTokens}`,
+    `# HELP ${METRIC_NAMES.requestsTotal} Count of successfully processed requests.`,
+    `# TYPE ${METRIC_NAMES.requestsTotal} counter`,
+    `${METRIC_NAMES.requestsTotal}{engine="0",finished_reason="stop",model_name="lfm2-24b"} ${engine.finishedRequests}`,
+    `${METRIC_NAMES.requestsTotal}{engine="0",finished_reason="length",model_name="lfm2-24b"} 0.0`,
+    '',
+  ].join('\n');
+}
+
+function percentile(sorted: Float64Array, q: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
+}
+
+/** Replays `trace` against `policy` and measures cost and waiting. */
+export function runSimulation(trace: Trace, policy: ScalingPolicy, config: SimulationConfig): SimulationResult {
+  const n = trace.arrival.length;
+  const requests = new RequestTable(trace.arrival, trace.input, trace.output, config.clientTimeoutSeconds);
+  const startupRandom: Random = buildRandom(config.seed * 7919 + 1);
+  const routeRandom: Random = buildRandom(config.seed * 104729 + 2);
+  const events = new EventQueue();
+  const pods: SimPod[] = [];
+  const routable: SimPod[] = [];
+  const gateway: number[] = [];
+  let gpusInUse = 0;
+  const waitingForGpu: SimPod[] = [];
+  let specReplicas = config.initialReplicas;
+  let scaleActions = 0;
+  let reversals = 0;
+  let lastDirection = 0;
+  let lastChange = -Infinity;
+  let podStarts = 0;
+  let gpuSeconds = 0;
+  let gpuSecondsStarting = 0;
+  const series: SeriesPoint[] = [];
+  const sampleHistory = new Map<number, EngineSample[]>();
+  const latestSamples = new Map<number, PodSample>();
+  const H = config.horizonSeconds;
+
+  const bill = (from: number, to: number): number => Math.max(0, Math.min(to, H) - Math.max(from, 0));
+  const drawStartup = (): number => computeLognormal(startupRandom, config.startupSeconds, config.startupSigma);
+
+  const dispatch = (id: number, t: number): void => {
+    if (routable.length === 0) {
+      gateway.push(id);
+      return;
+    }
+    let target: SimPod | undefined;
+    if (config.routing === 'random') {
+      target = routable[Math.floor(routeRandom.next() * routable.length)];
+    } else {
+      let best = Infinity;
+      for (const p of routable) {
+        p.engine?.advance(t);
+        const o = p.engine?.outstanding ?? Infinity;
+        if (o < best) { best = o; target = p; }
+      }
+    }
+    const engine = target?.engine;
+    if (!engine) throw new Error('routable pod without an engine');
+    engine.advance(t);
+    engine.enqueue(id);
+  };
+
+  const flushGateway = (t: number): void => {
+    const held = gateway.splice(0, gateway.length);
+    for (const id of held) {
+      if (t - (requests.arrival[id] ?? 0) > config.clientTimeoutSeconds) requests.state[id] = RequestState.Dropped;
+      else dispatch(id, t);
+    }
+  };
+
+  const startPod = (pod: SimPod, t: number): void => {
+    pod.state = 'Starting';
+    pod.startAt = t;
+    pod.unschedulable = false;
+    gpusInUse++;
+    podStarts++;
+    events.push(t + pod.startup, EVENT.Ready, pod.id);
+  };
+
+  const createPod = (t: number): void => {
+    const pod: SimPod = { id: pods.length, name: `pod-${pods.length}`, state: 'Pending', createdAt: t, startup: drawStartup(), unschedulable: false, routable: false };
+    pods.push(pod);
+    events.push(t + config.schedulingSeconds, EVENT.Schedule, pod.id);
+  };
+
+  const releaseGpu = (t: number): void => {
+    gpusInUse--;
+    const next = waitingForGpu.shift();
+    if (next) startPod(next, t);
+  };
+
+  const podGone = (pod: SimPod, t: number): void => {
+    if (pod.state === 'Gone') return;
+    const held = pod.startAt !== undefined;
+    pod.state = 'Gone';
+    pod.goneAt = t;
+    sampleHistory.delete(pod.id);
+    latestSamples.delete(pod.id);
+    if (held && pod.startAt !== undefined) {
+      gpuSeconds += bill(pod.startAt, t);
+      gpuSecondsStarting += bill(pod.startAt, Math.min(t, pod.readyAt ?? t));
+      releaseGpu(t);
+    }
+  };
+
+  const deletePod = (pod: SimPod, t: number): void => {
+    pod.deletedAt = t;
+    if (pod.state === 'Pending') {
+      const i = waitingForGpu.indexOf(pod);
+      if (i >= 0) waitingForGpu.splice(i, 1);
+      pod.state = 'Gone';
+      pod.goneAt = t;
+      return;
+    }
+    if (pod.state === 'Starting') {
+      podGone(pod, t);
+      return;
+    }
+    pod.state = 'Terminating';
+    latestSamples.delete(pod.id);
+    events.push(t + config.endpointDelaySeconds, EVENT.EndpointRemove, pod.id);
+  };
+
+  // ReplicaSet victim order: unscheduled, then scheduled-not-ready (newest first), then ready (newest ready first).
+  const victimRank = (p: SimPod): number => (p.state === 'Pending' ? 0 : p.state === 'Starting' ? 1 : 2);
+  const reconcile = (t: number): void => {
+    const live = pods.filter((p) => p.state === 'Pending' || p.state === 'Starting' || p.state === 'Ready');
+    if (live.length < specReplicas) {
+      for (let i = live.length; i < specReplicas; i++) createPod(t);
+      return;
+    }
+    const victims = live.sort((a, b) => victimRank(a) - victimRank(b) || (b.readyAt ?? b.createdAt) - (a.readyAt ?? a.createdAt) || b.id - a.id);
+    for (const pod of victims.slice(0, live.length - specReplicas)) deletePod(pod, t);
+  };
+
+  const buildPodViews = (): PodView[] => {
+    const views: PodView[] = [];
+    for (const p of pods) {
+      if (p.state === 'Gone') continue;
+      const view: PodView = { name: p.name, phase: p.state, createdAt: p.createdAt * 1000 };
+      if (p.readyAt !== undefined) view.readyAt = p.readyAt * 1000;
+      if (p.state === 'Pending' && p.unschedulable) view.pendingReason = 'InsufficientGPU';
+      views.push(view);
+    }
+    return views;
+  };
+
+  const scrape = (t: number): void => {
+    for (const p of pods) {
+      if (p.state !== 'Ready' || !p.engine) continue;
+      p.engine.advance(t);
+      const text = renderEngineMetrics(p.engine, p.readyAt ?? 0);
+      const { sample } = buildEngineSample(text, METRIC_NAMES, t * 1000);
+      if (!sample) continue;
+      const history = sampleHistory.get(p.id) ?? [];
+      history.push(sample);
+      // Keep the newest sample at least a rate window old, and everything after it.
+      while (history.length > 2 && (history[1]?.time ?? 0) <= sample.time - config.rateWindowSeconds * 1000) history.shift();
+      sampleHistory.set(p.id, history);
+      const rates = computeEngineRatesOver(history);
+      const podSample: PodSample = { pod: p.name, time: sample.time, waiting: sample.waiting, running: sample.running };
+      if (rates) {
+        podSample.promptTokensPerSecond = rates.promptTokensPerSecond;
+        podSample.generationTokensPerSecond = rates.generationTokensPerSecond;
+        if (rates.requestsPerSecond !== undefined) podSample.requestsPerSecond = rates.requestsPerSecond;
+      }
+      latestSamples.set(p.id, podSample);
+    }
+  };
+
+  const tick = (t: number): void => {
+    const view: ScalingView = { now: t * 1000, currentReplicas: specReplicas, pods: buildPodViews(), samples: [...latestSamples.values()] };
+    const desired = Math.max(0, Math.round(policy.decide(view).desiredReplicas));
+    if (desired === specReplicas) return;
+    const direction = Math.sign(desired - specReplicas);
+    if (lastDirection !== 0 && direction !== lastDirection && t - lastChange <= 600) reversals++;
+    lastDirection = direction;
+    lastChange = t;
+    scaleActions++;
+    specReplicas = desired;
+    reconcile(t);
+  };
+
+  // Warm start: the initial replicas were started before t = 0 and are Ready at 0.
+  for (let i = 0; i < config.initialReplicas; i++) {
+    const startup = drawStartup();
+    const pod: SimPod = { id: pods.length, name: `pod-${pods.length}`, state: 'Ready', createdAt: -startup - config.schedulingSeconds, startAt: -startup, readyAt: 0, startup, unschedulable: false, routable: true, engine: new ReplicaEngine(config.profile, requests, 0) };
+    pods.push(pod);
+    routable.push(pod);
+    gpusInUse++;
+  }
+  // Scrapes before the policies start, so that the first decision already has a rate window.
+  const firstTick = config.controllerStartSeconds;
+  for (let t = firstTick - config.rateWindowSeconds; t < firstTick; t += policy.scrapeIntervalSeconds) if (t >= 0) events.push(t, EVENT.EarlyScrape);
+  events.push(firstTick, EVENT.Scrape);
+  events.push(firstTick + 1e-6, EVENT.Tick);
+  events.push(0, EVENT.Series);
+
+  let next = 0;
+  const end = H + config.clientTimeoutSeconds + config.drainSeconds;
+  while (next < n || events.size > 0) {
+    const tArrival = next < n ? (trace.arrival[next] ?? Infinity) : Infinity;
+    if (events.nextTime <= tArrival) {
+      const ev = events.pop();
+      const t = ev.time;
+      if (t > end) break;
+      const pod = pods[ev.pod];
+      switch (ev.kind) {
+        case EVENT.Schedule:
+          if (!pod || pod.state !== 'Pending') break;
+          if (gpusInUse < config.gpuQuota) startPod(pod, t);
+          else {
+            pod.unschedulable = true;
+            waitingForGpu.push(pod);
+          }
+          break;
+        case EVENT.Ready:
+          if (!pod || pod.state !== 'Starting') break;
+          pod.state = 'Ready';
+          pod.readyAt = t;
+          pod.engine = new ReplicaEngine(config.profile, requests, t);
+          events.push(t + config.endpointDelaySeconds, EVENT.EndpointAdd, pod.id);
+          break;
+        case EVENT.EndpointAdd:
+          if (!pod || pod.state !== 'Ready') break;
+          pod.routable = true;
+          routable.push(pod);
+          flushGateway(t);
+          break;
+        case EVENT.EndpointRemove: {
+          if (!pod || !pod.engine) break;
+          pod.routable = false;
+          const i = routable.indexOf(pod);
+          if (i >= 0) routable.splice(i, 1);
+          const deletedAt = pod.deletedAt ?? t;
+          const engine = pod.engine;
+          engine.killAt = deletedAt + config.drainSeconds;
+          engine.advance(engine.killAt);
+          let gone: number;
+          if (!engine.idle) {
+            engine.killRemaining();
+            gone = engine.killAt;
+          } else {
+            // The preStop hook polls /metrics every 2 s and lets the pod stop once nothing runs or waits.
+            gone = Math.min(engine.killAt, Math.max(t, deletedAt + 2 * Math.ceil((engine.lastBusy - deletedAt) / 2)));
+          }
+          events.push(gone, EVENT.Gone, pod.id);
+          break;
+        }
+        case EVENT.Gone:
+          if (pod) podGone(pod, t);
+          break;
+        case EVENT.EarlyScrape:
+          scrape(t);
+          break;
+        case EVENT.Scrape:
+          scrape(t);
+          if (t + policy.scrapeIntervalSeconds <= H) events.push(t + policy.scrapeIntervalSeconds, EVENT.Scrape);
+          break;
+        case EVENT.Tick:
+          tick(t);
+          if (t + policy.periodSeconds <= H) events.push(t + policy.periodSeconds, EVENT.Tick);
+          break;
+        case EVENT.Series: {
+          const ready = pods.filter((p) => p.state === 'Ready').length;
+          series.push({ t, requested: specReplicas, ready });
+          if (t + config.seriesStepSeconds <= H) events.push(t + config.seriesStepSeconds, EVENT.Series);
+          break;
+        }
+      }
+      continue;
+    }
+    dispatch(next, tArrival);
+    next++;
+  }
+
+  // After the horizon: let every replica finish what it holds (no more billing), and settle the gateway.
+  for (const pod of pods) {
+    if (pod.state === 'Gone') continue;
+    if (pod.engine && pod.state !== 'Terminating') pod.engine.advance(Infinity);
+    if (pod.startAt !== undefined) {
+      gpuSeconds += bill(pod.startAt, H);
+      gpuSecondsStarting += bill(pod.startAt, Math.min(H, pod.readyAt ?? H));
+    }
+  }
+  for (const id of gateway) requests.state[id] = RequestState.Dropped;
+
+  // Waits: admission - arrival; a request never admitted waited forever.
+  const waits = new Float64Array(n);
+  let killed = 0;
+  let dropped = 0;
+  let over1 = 0;
+  let over5 = 0;
+  let over30 = 0;
+  let traceTokens = 0;
+  let lostTokens = 0;
+  for (let i = 0; i < n; i++) {
+    const state = requests.state[i];
+    const tokens = (requests.input[i] ?? 0) + (requests.output[i] ?? 0);
+    traceTokens += tokens;
+    if (state === RequestState.Killed) { killed++; lostTokens += tokens; }
+    if (state === RequestState.Dropped) { dropped++; lostTokens += tokens; }
+    const admitted = requests.admitted[i] ?? NaN;
+    const w = Number.isNaN(admitted) ? Infinity : admitted - (requests.arrival[i] ?? 0);
+    waits[i] = w;
+    if (w > 1) over1++;
+    if (w > 5) over5++;
+    if (w > 30) over30++;
+  }
+  waits.sort();
+  return {
+    policy: policy.name,
+    gpuHours: gpuSeconds / 3600,
+    gpuHoursStarting: gpuSecondsStarting / 3600,
+    requests: n,
+    waitOver1sPct: (100 * over1) / n,
+    waitOver5sPct: (100 * over5) / n,
+    waitOver30sPct: (100 * over30) / n,
+    p50WaitSeconds: percentile(waits, 0.5),
+    p99WaitSeconds: percentile(waits, 0.99),
+    maxWaitSeconds: waits[n - 1] ?? 0,
+    killed,
+    dropped,
+    scaleActions,
+    reversals,
+    podStarts,
+    servedTokens: requests.servedTokens,
+    traceTokens,
+    killedOrDroppedTokens: lostTokens,
+    series,
+  };
+}

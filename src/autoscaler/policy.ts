@@ -1,0 +1,89 @@
+// Pure. What a scaling policy sees and returns: the one interface the operator's loop and the benchmark drive, so
+// that the operator's decide() and the baselines run the same way. Performs no I/O and reads no clock.
+import type { AutoscalingSpec, AutoscalingStatus } from '../api/v1alpha1.js';
+import { decide } from './decide.js';
+
+/**
+ * A pod as the autoscaler sees it. Starting = scheduled but not Ready (pulling, loading weights: capacity on the
+ * way); Pending = not scheduled yet (with pendingReason when the scheduler refused it).
+ */
+export interface PodView {
+  name: string;
+  phase: 'Pending' | 'Starting' | 'Ready' | 'Terminating';
+  /** metadata.creationTimestamp, in milliseconds since the epoch. */
+  createdAt: number;
+  /** When the pod became Ready (its Ready condition's lastTransitionTime), in milliseconds since the epoch. */
+  readyAt?: number;
+  /**
+   * Why the scheduler left a Pending pod unscheduled: InsufficientGPU (no node with a free GPU of the type; a
+   * cluster autoscaler or Karpenter may add one) or Unschedulable (any other reason). Unset while it is simply
+   * being scheduled.
+   */
+  pendingReason?: 'InsufficientGPU' | 'Unschedulable';
+}
+
+/** One Ready pod's latest scrape: gauges, and token rates over the scrape before it (absent on a first scrape). */
+export interface PodSample {
+  pod: string;
+  /** When the scrape was taken, in milliseconds since the epoch. */
+  time: number;
+  waiting: number;
+  running: number;
+  promptTokensPerSecond?: number;
+  generationTokensPerSecond?: number;
+  /** Finished requests per second over the same span, when the engine counts them. */
+  requestsPerSecond?: number;
+}
+
+export interface ScalingView {
+  /** Milliseconds since the epoch (simulated in the benchmark). */
+  now: number;
+  /** The child Deployment's spec.replicas. */
+  currentReplicas: number;
+  pods: readonly PodView[];
+  /** The latest scrape of each Ready pod that answered; pods missing here had no metrics. */
+  samples: readonly PodSample[];
+  /** Replicas the ReplicaSet could not create (ResourceQuota refusals, from the Deployment's ReplicaFailure). */
+  refusedReplicas?: number;
+}
+
+export interface ScalingChoice {
+  desiredReplicas: number;
+  reason?: string;
+}
+
+/** A policy called every periodSeconds with what the scrapes and the pod list show. */
+export interface ScalingPolicy {
+  readonly name: string;
+  readonly periodSeconds: number;
+  /** How often the policy's metrics are scraped, in seconds. */
+  readonly scrapeIntervalSeconds: number;
+  decide(view: ScalingView): ScalingChoice;
+}
+
+/**
+ * The operator's policy behind the common interface. Its only memory is the AutoscalingStatus it would write to
+ * status.autoscaling, so a policy built from a stored status continues where the previous leader stopped.
+ */
+export function buildOperatorPolicy(spec: AutoscalingSpec, status?: AutoscalingStatus, name = 'operator'): ScalingPolicy & { status(): AutoscalingStatus | undefined } {
+  let state = status;
+  return {
+    name,
+    periodSeconds: spec.scrapeIntervalSeconds,
+    scrapeIntervalSeconds: spec.scrapeIntervalSeconds,
+    decide(view: ScalingView): ScalingChoice {
+      const decision = decide({
+        policy: spec,
+        pods: view.pods,
+        samples: view.samples,
+        previous: state,
+        currentReplicas: view.currentReplicas,
+        now: view.now,
+        refusedReplicas: view.refusedReplicas ?? 0,
+      });
+      state = decision.state;
+      return { desiredReplicas: decision.desiredReplicas, reason: decision.reason };
+    },
+    status: () => state,
+  };
+}
