@@ -21,7 +21,8 @@
 //   window      = the recommendations R_safe of the last H seconds, H = max(stabilizationWindowSeconds, D),
 //                 D = scaleDownDelaySeconds, else max(60, L^), L^ = median creation-to-ready time of the pods
 //                 (the break-even rule: an idle replica is kept about as long as a new one takes to start)
-//   no fresh sample at all, or no decision for 3 I (a new leader) -> the window gets R = desired instead (hold)
+//   no fresh sample at all, a Ready pod that does not answer, or no decision for 3 I (a new leader)
+//                 -> the window gets R = desired instead (hold): missing metrics never cause a scale-down
 //   desired'    = R_up                     if R_up > desired             (loading pods are already in desired, so a
 //                                                                          steady load never adds more)
 //               = max(window)              if max(window) < desired      (only after H of fresh samples below it)
@@ -307,7 +308,11 @@ export function decide(input: DecideInput): ScaleDecision {
   const safeRaw = clamp(Math.max(Math.ceil((U ?? 0) + Math.max(0, missing) - 1e-9), Q), min, max);
   if (gap && last !== undefined) window = pushRecommendation(window, { time: now - 1, replicas: Math.max(previousDesired, last.replicas) }, holdMs);
   else if (gap) window = pushRecommendation(window, { time: now - 1, replicas: previousDesired }, holdMs);
-  window = pushRecommendation(window, { time: now, replicas: blind ? Math.max(previousDesired, upRaw) : Math.max(upRaw, safeRaw) }, holdMs);
+  // A Ready pod that does not answer its scrape may be busy: it never lets the count go down (it would be a candidate
+  // for removal with its requests in flight), so the window holds at the previous count until it answers again.
+  const silent = r - fresh.size;
+  const holding = blind || silent > 0;
+  window = pushRecommendation(window, { time: now, replicas: holding ? Math.max(previousDesired, upRaw) : Math.max(upRaw, safeRaw) }, holdMs);
   const windowMax = Math.max(...window.filter((e) => e.time >= now - holdMs).map((e) => e.replicas));
 
   // Blocked pods: requested until the timeout, then withdrawn for one more timeout.
@@ -339,6 +344,9 @@ export function decide(input: DecideInput): ScaleDecision {
     desired = upRaw;
     reason = Q > Math.ceil((U ?? 0) - 1e-9) ? 'ScaleUpOnQueue' : 'ScaleUp';
     message = `${loadText}: scaling up to ${desired} (${r} ready, ${starting} starting)`;
+  } else if (holding && upRaw < desired) {
+    reason = 'MetricsMissing';
+    message = `${silent} of ${r} Ready pods do not answer their scrape: holding ${desired}; no scale-down while one is silent`;
   } else if (windowMax < desired) {
     desired = windowMax;
     reason = 'ScaleDown';

@@ -7,7 +7,7 @@ import { LfmDeployment } from '../api/v1alpha1.js';
 import { ENGINES } from '../engines/index.js';
 import { RESOURCES, type KubeClient, type KubeObject } from '../kube/client.js';
 import { recordEvent } from '../kube/events.js';
-import { buildEngineSample, computeEngineRates, type EngineSample } from '../metrics/engine-sample.js';
+import { buildEngineSample, buildSampleMetricNames, computeEngineRatesOver, RATE_WINDOW_SECONDS, type EngineSample } from '../metrics/engine-sample.js';
 import { AUTOSCALER_FIELD_MANAGER, LABEL_DEPLOYMENT } from '../render/children.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { OperatorMetrics } from '../telemetry/metrics.js';
@@ -52,7 +52,8 @@ export function scrapeMetrics(ip: string, port: number, timeoutMs: number): Prom
 export class AutoscalerLoop {
   private timer?: NodeJS.Timeout;
   private readonly lastTick = new Map<string, number>();
-  private readonly previous = new Map<string, EngineSample>();
+  /** Each Ready pod's samples of the last RATE_WINDOW_SECONDS (rates span a minute, as Prometheus' rate(x[1m])). */
+  private readonly history = new Map<string, EngineSample[]>();
   private readonly running = new Set<string>();
   private stopped = false;
 
@@ -109,20 +110,22 @@ export class AutoscalerLoop {
       const uid = pod.metadata?.uid ?? pod.metadata?.name ?? '';
       try {
         const text = await scrapeMetrics(pod.status.podIP, engine.port, this.d.scrapeTimeoutMs ?? 2000);
-        const { sample } = buildEngineSample(text, engine.metrics, this.now(), { modelName: servedName });
+        const { sample } = buildEngineSample(text, buildSampleMetricNames(engine), this.now(), { modelName: servedName });
         if (!sample) return;
-        const rates = computeEngineRates(this.previous.get(uid), sample);
-        this.previous.set(uid, sample);
+        const history = [...(this.history.get(uid) ?? []), sample].filter((h) => sample.time - h.time <= RATE_WINDOW_SECONDS * 1000);
+        this.history.set(uid, history);
+        const rates = computeEngineRatesOver(history);
         samples.push({
           pod: pod.metadata?.name ?? '', time: sample.time, waiting: sample.waiting, running: sample.running,
           ...(rates ? { promptTokensPerSecond: rates.promptTokensPerSecond, generationTokensPerSecond: rates.generationTokensPerSecond } : {}),
+          ...(rates?.requestsPerSecond !== undefined ? { requestsPerSecond: rates.requestsPerSecond } : {}),
         });
       } catch (err) {
         this.d.log.debug({ pod: pod.metadata?.name, err: (err as Error).message }, 'scrape failed');
       }
     }));
     const live = new Set(pods.map((p) => p.metadata?.uid ?? ''));
-    for (const uid of this.previous.keys()) if (!live.has(uid)) this.previous.delete(uid);
+    for (const uid of this.history.keys()) if (!live.has(uid)) this.history.delete(uid);
 
     const current = deployment.spec?.replicas ?? lfmd.spec.autoscaling.minReplicas;
     const decision = decide({

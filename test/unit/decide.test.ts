@@ -106,11 +106,11 @@ describe('decide: the formula, one decision at a time', () => {
       const p = pods({ ready: 4 });
       return { policy: policy(), pods: p, samples: [], previous: steady(4), currentReplicas: 4, now: at(0) };
     }, { desiredReplicas: 4, reason: 'MetricsMissing' }],
-    ['a Ready pod without metrics counts as fully loaded: low load scales down only to load + 1', () => {
+    ['a Ready pod that does not answer its scrape holds the count: low load does not scale down', () => {
       const p = pods({ ready: 6 });
       const previous = steady(6);
       return { policy: policy(), pods: p, samples: samples(p, at(0), 1.5, { omit: 1 }), previous, currentReplicas: 6, now: at(0) };
-    }, { desiredReplicas: 6, reason: 'ScaleDownDelayed', load: { replicasForThroughput: 1.5, queueDepth: 0, runningRequests: 500, tokensPerSecond: 60_000, reporting: 5, missing: 1 } }],
+    }, { desiredReplicas: 6, reason: 'MetricsMissing', load: { replicasForThroughput: 1.5, queueDepth: 0, runningRequests: 500, tokensPerSecond: 60_000, reporting: 5, missing: 1 } }],
     ['samples of pods that are not Ready are ignored', () => {
       const p = pods({ ready: 2, terminating: 3 });
       const s = [...samples(p, at(0), 1.5), { pod: 'terminating-0', time: at(0), waiting: 0, running: 500, promptTokensPerSecond: 400_000, generationTokensPerSecond: 0 }];
@@ -136,7 +136,7 @@ describe('decide: the formula, one decision at a time', () => {
     expect(r.last.reason).toBe('MetricsMissing');
   });
 
-  it('a Ready pod without metrics counts as fully loaded: scale-down stops at load + missing', () => {
+  it('a Ready pod that stays silent never lets the count go down (it may be busy and would be removed first)', () => {
     const p = pods({ ready: 6 });
     let previous = steady(6);
     const changes: number[] = [];
@@ -145,7 +145,7 @@ describe('decide: the formula, one decision at a time', () => {
       if (d.desiredReplicas !== previous.desiredReplicas) changes.push(d.desiredReplicas);
       previous = d.state;
     }
-    expect(changes).toEqual([3]);
+    expect(changes).toEqual([]);
   });
 });
 
