@@ -6,7 +6,7 @@ import type { V1Deployment, V1Pod } from '@kubernetes/client-node';
 import { LfmDeployment } from '../api/v1alpha1.js';
 import { ENGINES } from '../engines/index.js';
 import { RESOURCES, type KubeClient, type KubeObject } from '../kube/client.js';
-import { recordEvent } from '../kube/events.js';
+import type { EventRecorder } from '../kube/events.js';
 import { buildEngineSample, buildSampleMetricNames, computeEngineRatesOver, RATE_WINDOW_SECONDS, type EngineSample } from '../metrics/engine-sample.js';
 import { AUTOSCALER_FIELD_MANAGER, LABEL_DEPLOYMENT } from '../render/children.js';
 import type { Logger } from '../telemetry/logger.js';
@@ -25,7 +25,7 @@ export interface AutoscalerDeps {
   pods: Cache<KubeObject>;
   log: Logger;
   metrics: OperatorMetrics;
-  eventSource: { component: string; instance: string };
+  events: EventRecorder;
   scrapeTimeoutMs?: number;
   now?: () => number;
 }
@@ -143,11 +143,7 @@ export class AutoscalerLoop {
       }, AUTOSCALER_FIELD_MANAGER, { force: true });
       this.d.metrics.scaleDecisions.inc({ direction: decision.desiredReplicas > current ? 'up' : 'down' });
       log.info({ from: current, to: decision.desiredReplicas, reason: decision.reason, message: decision.message }, 'scaled');
-      try {
-        await recordEvent(this.d.client, raw, 'Normal', 'Scaled', `${current} -> ${decision.desiredReplicas} replicas: ${decision.reason}: ${decision.message}`, this.d.eventSource);
-      } catch (err) {
-        log.warn({ err: (err as Error).message }, 'could not record event');
-      }
+      this.d.events.record(raw, 'Normal', 'Scaled', `${current} -> ${decision.desiredReplicas} replicas: ${decision.reason}: ${decision.message}`);
     }
     await this.d.client.apply(RESOURCES.lfmDeployment, {
       apiVersion: raw.apiVersion, kind: raw.kind, metadata: { name: lfmd.metadata.name, namespace: lfmd.metadata.namespace },

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { AutoscalerLoop } from '../autoscaler/loop.js';
 import { parseOperatorConfig } from '../controller/config.js';
+import { EventRecorder } from '../kube/events.js';
 import { Operator } from '../controller/operator.js';
 import { createLogger } from '../telemetry/logger.js';
 import { createMetrics } from '../telemetry/metrics.js';
@@ -25,13 +26,14 @@ export async function runOperator(flags: Record<string, unknown>): Promise<void>
   const metrics = createMetrics();
   const operator = new Operator(config, log, metrics, {
     onLeading: ({ client, caches }) => {
+      const events = new EventRecorder(client, { component: 'lfm-autoscaler', instance: config.identity }, (err) => log.warn({ err: err.message }, 'could not record event'));
       if (!config.autoscaler) return { stop: async () => undefined };
       const loop = new AutoscalerLoop({
         client, lfmDeployments: caches.lfmDeployments, deployments: caches.deployments, pods: caches.pods,
-        log: log.child({ component: 'autoscaler' }), metrics, eventSource: { component: 'lfm-autoscaler', instance: config.identity },
+        log: log.child({ component: 'autoscaler' }), metrics, events,
       });
       loop.start();
-      return { stop: () => loop.stop() };
+      return { stop: async () => { await loop.stop(); await events.flush(); } };
     },
   });
   let stopping = false;

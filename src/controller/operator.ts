@@ -4,6 +4,7 @@
 import http from 'node:http';
 import type { KubeObject } from '../kube/client.js';
 import { KubeClient, RESOURCES } from '../kube/client.js';
+import { EventRecorder } from '../kube/events.js';
 import { LABEL_DEPLOYMENT } from '../render/children.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { OperatorMetrics } from '../telemetry/metrics.js';
@@ -48,6 +49,7 @@ export class Operator {
   readonly caches: OperatorCaches;
   private readonly queue = new WorkQueue({ baseDelayMs: 200, maxDelayMs: 300_000 });
   private readonly reconciler: Reconciler;
+  readonly events: EventRecorder;
   private elector?: LeaderElector;
   private workers: Promise<void>[] = [];
   private resyncTimer?: NodeJS.Timeout;
@@ -75,11 +77,12 @@ export class Operator {
       podDisruptionBudgets: new InformerSet(this.client, RESOURCES.podDisruptionBudget, ns, { onError: onError('poddisruptionbudgets') }),
       pods: new InformerSet(this.client, RESOURCES.pod, ns, { labelSelector: LABEL_DEPLOYMENT, onError: onError('pods') }),
     };
+    this.events = new EventRecorder(this.client, { component: 'lfm-operator', instance: config.identity }, (err) => log.warn({ err: err.message }, 'could not record event'));
     this.reconciler = new Reconciler({
       client: this.client,
       ...this.caches,
       renderOptions: { images: { VLLM: config.vllmImage, SGLang: config.sglangImage } },
-      eventSource: { component: 'lfm-operator', instance: config.identity },
+      events: this.events,
     });
     this.caches.lfmDeployments.on((_e, obj) => this.enqueue(objectKey(obj)));
     // A child event re-runs the whole reconcile of the LfmDeployment of the same name (level-triggered); a pod's
@@ -198,6 +201,7 @@ export class Operator {
     await this.leaderTask?.stop();
     this.queue.shutDown();
     await Promise.all(this.workers);
+    await this.events.flush();
     await this.elector?.stop();
     await Promise.all(Object.values(this.caches).map((c) => c.stop()));
     await Promise.all(this.servers.map((s) => new Promise((r) => s.close(r))));

@@ -9,7 +9,7 @@
 //   6. compute status with pure code and apply it only when it changed; record Events on transitions.
 import type { V1Deployment, V1Pod } from '@kubernetes/client-node';
 import { LfmDeployment, type LfmDeploymentStatus } from '../api/v1alpha1.js';
-import { recordEvent, type EventType } from '../kube/events.js';
+import type { EventRecorder, EventType } from '../kube/events.js';
 import { RESOURCES, ApiError, type KubeClient, type KubeObject, type ResourceType } from '../kube/client.js';
 import { AUTOSCALER_FIELD_MANAGER, FIELD_MANAGER, renderChildren, type RenderOptions } from '../render/children.js';
 import { buildPlanReport } from '../render/plan-report.js';
@@ -32,7 +32,7 @@ export interface ReconcilerDeps {
   podDisruptionBudgets: Cache<KubeObject>;
   pods: Cache<KubeObject>;
   renderOptions: RenderOptions;
-  eventSource: { component: string; instance: string };
+  events: EventRecorder;
   now?: () => Date;
 }
 
@@ -45,12 +45,8 @@ function isOwnedBy(obj: KubeObject, uid: string | undefined): boolean {
 export class Reconciler {
   constructor(private readonly d: ReconcilerDeps) {}
 
-  private async event(obj: KubeObject, type: EventType, reason: string, message: string, log: Logger): Promise<void> {
-    try {
-      await recordEvent(this.d.client, obj, type, reason, message, this.d.eventSource);
-    } catch (err) {
-      log.warn({ err: (err as Error).message, reason }, 'could not record event');
-    }
+  private event(obj: KubeObject, type: EventType, reason: string, message: string): void {
+    this.d.events.record(obj, type, reason, message);
   }
 
   async reconcile(key: string, log: Logger): Promise<ReconcileResult> {
@@ -134,7 +130,7 @@ export class Reconciler {
         apiVersion: raw.apiVersion, kind: raw.kind, metadata: { name, namespace }, status,
       }, FIELD_MANAGER, { force: true, subresource: 'status' });
       writes++;
-      await this.recordTransitions(raw, lfmd.status, status, log);
+      this.recordTransitions(raw, lfmd.status, status);
     }
 
     const reconciling = status.conditions?.find((c) => c.type === 'Reconciling')?.status === 'True';
@@ -176,24 +172,24 @@ export class Reconciler {
     return writes;
   }
 
-  private async recordTransitions(obj: KubeObject, before: LfmDeploymentStatus | undefined, after: LfmDeploymentStatus, log: Logger): Promise<void> {
+  private recordTransitions(obj: KubeObject, before: LfmDeploymentStatus | undefined, after: LfmDeploymentStatus): void {
     const cond = (s: LfmDeploymentStatus | undefined, t: string) => s?.conditions?.find((c) => c.type === t);
     const stalledNow = cond(after, 'Stalled');
     const stalledBefore = cond(before, 'Stalled');
     if (stalledNow?.status === 'True' && (stalledBefore?.status !== 'True' || stalledBefore.reason !== stalledNow.reason)) {
-      await this.event(obj, 'Warning', stalledNow.reason, stalledNow.message, log);
+      this.event(obj, 'Warning', stalledNow.reason, stalledNow.message);
     }
     if (before?.observedGeneration !== after.observedGeneration && after.plan?.fits) {
       const p = after.plan;
-      await this.event(obj, 'Normal', 'Planned', `fits: ${p.gpusPerReplica} GPU(s) per replica, ${p.weightsGiBPerGpu} GiB weights and ${p.kvCacheGiBPerGpu} GiB KV cache per GPU, ${p.maxSequencesAtMaxLen} sequences of ${p.maxModelLen} tokens`, log);
+      this.event(obj, 'Normal', 'Planned', `fits: ${p.gpusPerReplica} GPU(s) per replica, ${p.weightsGiBPerGpu} GiB weights and ${p.kvCacheGiBPerGpu} GiB KV cache per GPU, ${p.maxSequencesAtMaxLen} sequences of ${p.maxModelLen} tokens`);
     }
     const readyNow = cond(after, 'Ready');
     if (readyNow?.status === 'True' && cond(before, 'Ready')?.status !== 'True') {
-      await this.event(obj, 'Normal', 'RolloutFinished', readyNow.message, log);
+      this.event(obj, 'Normal', 'RolloutFinished', readyNow.message);
     }
     const sched = cond(after, 'Scheduled');
     if (sched?.status === 'False' && cond(before, 'Scheduled')?.status !== 'False') {
-      await this.event(obj, 'Warning', sched.reason, sched.message, log);
+      this.event(obj, 'Warning', sched.reason, sched.message);
     }
   }
 }

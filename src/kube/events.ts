@@ -23,3 +23,41 @@ export async function recordEvent(client: KubeClient, obj: KubeObject, type: Eve
     count: 1,
   });
 }
+
+/**
+ * Records Events off the reconcile path, as client-go's broadcaster does: record() returns at once, one sender
+ * writes them in order, and a burst beyond `capacity` drops the oldest (an Event is advice, never state).
+ */
+export class EventRecorder {
+  private readonly pending: { obj: KubeObject; type: EventType; reason: string; message: string }[] = [];
+  private sending = false;
+  dropped = 0;
+
+  constructor(private readonly client: KubeClient, private readonly source: { component: string; instance: string }, private readonly onError: (err: Error) => void = () => undefined, private readonly capacity = 1000) {}
+
+  record(obj: KubeObject, type: EventType, reason: string, message: string): void {
+    this.pending.push({ obj, type, reason, message });
+    while (this.pending.length > this.capacity) {
+      this.pending.shift();
+      this.dropped++;
+    }
+    if (!this.sending) void this.drain();
+  }
+
+  private async drain(): Promise<void> {
+    this.sending = true;
+    for (let e = this.pending.shift(); e; e = this.pending.shift()) {
+      try {
+        await recordEvent(this.client, e.obj, e.type, e.reason, e.message, this.source);
+      } catch (err) {
+        this.onError(err as Error);
+      }
+    }
+    this.sending = false;
+  }
+
+  /** Resolves once every recorded Event has been sent (or failed). */
+  async flush(): Promise<void> {
+    while (this.sending || this.pending.length > 0) await new Promise((r) => setTimeout(r, 20));
+  }
+}
