@@ -32,5 +32,7 @@ COPY package.json ./package.json
 COPY --from=build /src/dist/src ./dist/src
 # A numeric user, so that runAsNonRoot can verify it (65532: the conventional "nonroot" of distroless images).
 USER 65532:65532
-ENTRYPOINT ["node", "/app/dist/src/cli/main.js"]
+# A small young generation: the operator's garbage is short-lived JSON, and V8's default 16 MiB semi-spaces would
+# double its resident memory (bench/reconcile: 275 MiB -> 150 MiB peak at 1,000 resources, same throughput).
+ENTRYPOINT ["node", "--max-semi-space-size=2", "/app/dist/src/cli/main.js"]
 CMD ["run"]

@@ -74,7 +74,8 @@ async function installOperatorIdentity(cp: ControlPlane, client: KubeClient, ns:
 interface OperatorChild { child: ChildProcess; metrics?: string }
 
 function startOperator(kubeconfig: string, ns: string): OperatorChild {
-  const child = spawn(process.execPath, [`${root}dist/src/cli/main.js`, 'run', '--kubeconfig', kubeconfig, '--namespaces', ns, '--leader-election-namespace', ns,
+  // Node flags as the image's ENTRYPOINT sets them (Dockerfile).
+  const child = spawn(process.execPath, ['--max-semi-space-size=2', `${root}dist/src/cli/main.js`, 'run', '--kubeconfig', kubeconfig, '--namespaces', ns, '--leader-election-namespace', ns,
     '--metrics-bind-address', '127.0.0.1:0', '--health-probe-bind-address', '127.0.0.1:0', '--concurrency', String(WORKERS), '--log-level', 'info'], { stdio: ['ignore', 'ignore', 'pipe'] });
   const op: OperatorChild = { child };
   child.stderr!.on('data', (chunk: Buffer) => {
@@ -149,17 +150,6 @@ async function main(): Promise<void> {
     const stats = await readReconcileStats(operator);
     const writes = cp.readAudit().slice(auditStart).filter((e) => e.user === user && e.resource !== 'leases' && e.resource !== 'events').length;
     log(`operator converged in ${operatorSeconds.toFixed(1)} s`);
-    if (process.env['BENCH_DEBUG']) {
-      const ev = cp.readAudit().slice(auditStart);
-      const t = (e: { time: string }) => Date.parse(e.time);
-      const base = t(ev[0]!);
-      const buckets = new Map<string, number>();
-      for (const e of ev) {
-        const k = `${Math.floor((t(e) - base) / 500) * 0.5}s ${e.user === user ? 'op' : 'other'} ${e.resource}${e.subresource ? '/' + e.subresource : ''}`;
-        buckets.set(k, (buckets.get(k) ?? 0) + 1);
-      }
-      log([...buckets.entries()].map(([k, v]) => `${k}: ${v}`).join('\n'));
-    }
     // Let the follow-ups settle (the Deployment controller's status updates trigger one more status write each).
     await waitForQuiet(cp, 2000);
 

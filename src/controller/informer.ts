@@ -6,7 +6,7 @@ import { isGone } from '../kube/client.js';
 
 export type InformerEvent = 'add' | 'update' | 'delete';
 
-export interface InformerOptions {
+export interface InformerOptions<T extends KubeObject = KubeObject> {
   namespace?: string;
   labelSelector?: string;
   /** Backoff after a failed list or watch: initial and maximum, in milliseconds. */
@@ -14,6 +14,27 @@ export interface InformerOptions {
   backoffMaxMs?: number;
   onError?: (err: unknown, attempt: number) => void;
   random?: () => number;
+  /** Applied to every object before it is cached (client-go's SetTransform): drop what is never read. */
+  transform?: (obj: T) => T;
+}
+
+/**
+ * Cache transform: drops managedFields (the bulk of most objects) except whether each Apply manager owns
+ * spec.replicas, and kubectl's last-applied annotation. Nothing the operator reads is lost.
+ */
+export function stripForCache<T extends KubeObject>(obj: T): T {
+  const meta = obj.metadata;
+  if (!meta) return obj;
+  const managedFields = meta.managedFields
+    ?.filter((f) => f.operation === 'Apply' && !f.subresource)
+    .map((f) => {
+      const replicas = (f.fieldsV1 as { 'f:spec'?: { 'f:replicas'?: unknown } } | undefined)?.['f:spec']?.['f:replicas'];
+      return { manager: f.manager, operation: f.operation, fieldsV1: replicas === undefined ? {} : { 'f:spec': { 'f:replicas': {} } } };
+    });
+  const annotations = meta.annotations && 'kubectl.kubernetes.io/last-applied-configuration' in meta.annotations
+    ? Object.fromEntries(Object.entries(meta.annotations).filter(([k]) => k !== 'kubectl.kubernetes.io/last-applied-configuration'))
+    : meta.annotations;
+  return { ...obj, metadata: { ...meta, managedFields, ...(annotations ? { annotations } : {}) } };
 }
 
 export function objectKey(obj: KubeObject): string {
@@ -32,7 +53,7 @@ export class Informer<T extends KubeObject> {
   /** Relists after errors (the informer tests and the operator's metrics read it). */
   restarts = 0;
 
-  constructor(private readonly client: KubeClient, readonly type: ResourceType, private readonly options: InformerOptions = {}) {}
+  constructor(private readonly client: KubeClient, readonly type: ResourceType, private readonly options: InformerOptions<T> = {}) {}
 
   on(handler: (event: InformerEvent, obj: T, old?: T) => void): void {
     this.handlers.push(handler);
@@ -78,7 +99,7 @@ export class Informer<T extends KubeObject> {
         // List items carry no apiVersion/kind; restore them so handlers see whole objects.
         item.apiVersion ??= this.type.group ? `${this.type.group}/${this.type.version}` : this.type.version;
         item.kind ??= this.type.kind;
-        fresh.set(objectKey(item), item);
+        fresh.set(objectKey(item), this.options.transform ? this.options.transform(item) : item);
       }
       cont = page.metadata.continue || undefined;
       rv = page.metadata.resourceVersion;
@@ -120,14 +141,15 @@ export class Informer<T extends KubeObject> {
           const rv = e.object.metadata?.resourceVersion;
           if (rv) this.resourceVersion = rv;
           if (e.type === 'BOOKMARK') return;
-          const key = objectKey(e.object);
+          const obj = this.options.transform ? this.options.transform(e.object) : e.object;
+          const key = objectKey(obj);
           const old = this.store.get(key);
           if (e.type === 'DELETED') {
             this.store.delete(key);
-            this.emit('delete', e.object);
+            this.emit('delete', obj);
           } else {
-            this.store.set(key, e.object);
-            this.emit(old ? 'update' : 'add', e.object, old);
+            this.store.set(key, obj);
+            this.emit(old ? 'update' : 'add', obj, old);
           }
         });
       } catch (err) {
@@ -158,7 +180,7 @@ export interface Cache<T extends KubeObject> {
 export class InformerSet<T extends KubeObject> implements Cache<T> {
   readonly informers: Informer<T>[];
 
-  constructor(client: KubeClient, type: ResourceType, namespaces: readonly string[], options: InformerOptions = {}) {
+  constructor(client: KubeClient, type: ResourceType, namespaces: readonly string[], options: InformerOptions<T> = {}) {
     const scopes = namespaces.length > 0 ? namespaces : [undefined];
     this.informers = scopes.map((namespace) => new Informer<T>(client, type, { ...options, ...(namespace ? { namespace } : {}) }));
   }

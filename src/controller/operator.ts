@@ -9,7 +9,7 @@ import { LABEL_DEPLOYMENT } from '../render/children.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { OperatorMetrics } from '../telemetry/metrics.js';
 import type { OperatorConfig } from './config.js';
-import { InformerSet, objectKey } from './informer.js';
+import { InformerSet, objectKey, stripForCache } from './informer.js';
 import { LeaderElector } from './leader-election.js';
 import { Reconciler } from './reconcile.js';
 import { WorkQueue } from './workqueue.js';
@@ -64,18 +64,21 @@ export class Operator {
     this.client = KubeClient.fromKubeconfig(config.kubeconfig);
     this.client.onRequest = (method, _path, status) => metrics.apiRequests.inc({ method, code: String(status) });
     const ns = config.namespaces;
-    const onError = (resource: string) => (err: unknown, attempt: number) => {
-      metrics.informerRestarts.inc({ resource });
-      log.warn({ resource, attempt, err: (err as Error).message }, 'list-watch failed; restarting with backoff');
-    };
+    const informerOptions = (resource: string) => ({
+      transform: stripForCache,
+      onError: (err: unknown, attempt: number) => {
+        metrics.informerRestarts.inc({ resource });
+        log.warn({ resource, attempt, err: (err as Error).message }, 'list-watch failed; restarting with backoff');
+      },
+    });
     // Children are cached whole, not label-selected: a child's name held by an object we do not own must be seen
     // (NameConflict) without a GET per reconcile, and its deletion must wake the waiting resource.
     this.caches = {
-      lfmDeployments: new InformerSet(this.client, RESOURCES.lfmDeployment, ns, { onError: onError('lfmdeployments') }),
-      deployments: new InformerSet(this.client, RESOURCES.deployment, ns, { onError: onError('deployments') }),
-      services: new InformerSet(this.client, RESOURCES.service, ns, { onError: onError('services') }),
-      podDisruptionBudgets: new InformerSet(this.client, RESOURCES.podDisruptionBudget, ns, { onError: onError('poddisruptionbudgets') }),
-      pods: new InformerSet(this.client, RESOURCES.pod, ns, { labelSelector: LABEL_DEPLOYMENT, onError: onError('pods') }),
+      lfmDeployments: new InformerSet(this.client, RESOURCES.lfmDeployment, ns, informerOptions('lfmdeployments')),
+      deployments: new InformerSet(this.client, RESOURCES.deployment, ns, informerOptions('deployments')),
+      services: new InformerSet(this.client, RESOURCES.service, ns, informerOptions('services')),
+      podDisruptionBudgets: new InformerSet(this.client, RESOURCES.podDisruptionBudget, ns, informerOptions('poddisruptionbudgets')),
+      pods: new InformerSet(this.client, RESOURCES.pod, ns, { labelSelector: LABEL_DEPLOYMENT, ...informerOptions('pods') }),
     };
     this.events = new EventRecorder(this.client, { component: 'lfm-operator', instance: config.identity }, (err) => log.warn({ err: err.message }, 'could not record event'));
     this.reconciler = new Reconciler({
