@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { parseAllDocuments } from 'yaml';
 import { LfmDeployment } from '../../src/api/v1alpha1.js';
 import { startControlPlane, type ControlPlane } from '../../src/devcluster/control-plane.js';
+import { createOperatorIdentity } from '../../src/devcluster/operator-identity.js';
 import { KubeClient, RESOURCES, type KubeObject, type ResourceType } from '../../src/kube/client.js';
 import { FIELD_MANAGER, renderChildren } from '../../src/render/children.js';
 import { buildPlanReport } from '../../src/render/plan-report.js';
@@ -20,7 +21,6 @@ const WORKERS = Number(args.workers);
 const root = new URL('../../../', import.meta.url).pathname;
 const log = (m: string) => process.stderr.write(`${m}\n`);
 
-const rbac = (plural: string, namespaced: boolean): ResourceType => ({ group: 'rbac.authorization.k8s.io', version: 'v1', plural, kind: '', namespaced });
 const namespaceType: ResourceType = { group: '', version: 'v1', plural: 'namespaces', kind: 'Namespace', namespaced: false };
 const crdType: ResourceType = { group: 'apiextensions.k8s.io', version: 'v1', plural: 'customresourcedefinitions', kind: 'CustomResourceDefinition', namespaced: false };
 
@@ -57,18 +57,6 @@ async function converged(client: KubeClient, ns: string): Promise<boolean> {
   ]);
   return l.items.length === N && d.items.length === N && s.items.length === N
     && l.items.every((x) => x.status?.observedGeneration === x.metadata?.generation);
-}
-
-async function installOperatorIdentity(cp: ControlPlane, client: KubeClient, ns: string): Promise<string> {
-  for (const doc of parseAllDocuments(readFileSync(`${root}config/rbac/role.yaml`, 'utf8')).map((d) => d.toJS() as KubeObject)) {
-    if (doc.kind === 'ClusterRole') await client.apply(rbac('clusterroles', false), doc, 'bench');
-    else await client.apply(rbac('roles', true), { ...doc, metadata: { ...doc.metadata, namespace: ns } }, 'bench');
-  }
-  const kubeconfig = await cp.mintToken(ns, 'lfm-operator');
-  const subjects = [{ kind: 'ServiceAccount', name: 'lfm-operator', namespace: ns }];
-  await client.apply(rbac('clusterrolebindings', false), { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: 'lfm-operator-bench' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'lfm-operator' }, subjects }, 'bench');
-  await client.apply(rbac('rolebindings', true), { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'lfm-operator-leader-election', namespace: ns }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'lfm-operator-leader-election' }, subjects }, 'bench');
-  return kubeconfig;
 }
 
 interface OperatorChild { child: ChildProcess; metrics?: string }
@@ -133,8 +121,7 @@ async function main(): Promise<void> {
 
     // 1. The operator.
     const opNs = 'bench-operator';
-    const kubeconfig = await installOperatorIdentity(cp, client, opNs);
-    const user = `system:serviceaccount:${opNs}:lfm-operator`;
+    const { kubeconfig, user } = await createOperatorIdentity(cp, client, opNs, 'lfm-operator', 'bench');
     const operator = startOperator(kubeconfig, opNs);
     await waitFor('the operator to lead', 30_000, async () => {
       const lease = await client.get<KubeObject & { spec?: { holderIdentity?: string } }>(RESOURCES.lease, opNs, 'lfm-operator-leader').catch(() => undefined);

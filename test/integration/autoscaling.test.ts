@@ -8,7 +8,7 @@ import { RESOURCES, type KubeObject } from '../../src/kube/client.js';
 import { lfmDeployment, type LfmDeploymentBuilder } from '../support/builders.js';
 import { applyCrds, devCluster, eventually, kubeClient, TEST_FIELD_MANAGER, useNamespace } from '../support/cluster.js';
 import { EngineStandIn, LoadGenerator } from '../support/engine-stand-in.js';
-import { createOperatorIdentity, startOperator, stopAllOperators } from '../support/operator.js';
+import { createOperatorIdentity, recordStatus, startOperator, stopAllOperators } from '../support/operator.js';
 
 const ns = useNamespace('scale');
 const client = () => kubeClient();
@@ -113,13 +113,7 @@ describe('autoscaling on queue depth', () => {
       expect(l.status?.autoscaling?.desiredReplicas).toBe(3);
       return l;
     });
-    if (process.env['RECORD_STATUSES']) {
-      const { writeFileSync, mkdirSync } = await import('node:fs');
-      const dir = new URL('../fixtures/statuses/', import.meta.url).pathname;
-      mkdirSync(dir, { recursive: true });
-      const { managedFields: _m, uid: _u, resourceVersion: _r, creationTimestamp: _c, ...meta } = scaled.metadata as Record<string, unknown>;
-      writeFileSync(`${dir}/scaled-autoscaling.json`, `${JSON.stringify({ apiVersion: scaled.apiVersion, kind: scaled.kind, metadata: { ...meta, namespace: 'default' }, spec: scaled.spec, status: scaled.status }, null, 2)}\n`);
-    }
+    recordStatus('scaled-autoscaling', scaled);
     // The load spreads over every replica and the queue drains (3 x 4 slots per second > 10 per second).
     await eventually(() => {
       for (const s of fleet.standIns.values()) if (!s.closed) expect(s.generationTotal, s.podName).toBeGreaterThan(0);

@@ -1,7 +1,7 @@
 // The controller against the real control plane: the operator process (built CLI) as a least-privilege
 // ServiceAccount, children and status observed through the API server, writes counted from the audit log.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +11,7 @@ import type { LfmDeployment } from '../../src/api/v1alpha1.js';
 import { RESOURCES, isNotFound, type KubeObject } from '../../src/kube/client.js';
 import { lfmDeployment, type LfmDeploymentBuilder } from '../support/builders.js';
 import { applyCrds, captureApiError, devCluster, eventually, kubeClient, TEST_FIELD_MANAGER, useNamespace } from '../support/cluster.js';
-import { countWrites, createOperatorIdentity, startOperator, stopAllOperators, type OperatorProcess } from '../support/operator.js';
+import { countWrites, createOperatorIdentity, recordStatus, startOperator, stopAllOperators, type OperatorProcess } from '../support/operator.js';
 
 const ns = useNamespace('ctrl');
 const client = () => kubeClient();
@@ -35,15 +35,6 @@ async function waitForCondition(name: string, type: string, status: string, time
     expect(c?.status, `${name} ${type}: ${c?.reason} ${c?.message}`).toBe(status);
     return l;
   }, { timeoutMs, intervalMs: 250 });
-}
-
-/** Statuses recorded for the Argo CD and Flux health tests (RECORD_STATUSES=1 rewrites test/fixtures/statuses). */
-function recordStatus(caseName: string, l: Lfmd): void {
-  if (!process.env['RECORD_STATUSES']) return;
-  const dir = new URL('../fixtures/statuses/', import.meta.url).pathname;
-  mkdirSync(dir, { recursive: true });
-  const { managedFields: _m, uid: _u, resourceVersion: _r, creationTimestamp: _c, ...meta } = l.metadata as Record<string, unknown>;
-  writeFileSync(join(dir, `${caseName}.json`), `${JSON.stringify({ apiVersion: l.apiVersion, kind: l.kind, metadata: { ...meta, namespace: 'default' }, spec: l.spec, status: l.status }, null, 2)}\n`);
 }
 
 /** A loopback TCP proxy to the API server that a test can take down (every connection reset) and bring back. */

@@ -1,35 +1,17 @@
 // Runs the real operator (the built CLI, `lfm-operator run`) as a child process against the dev control plane, as a
 // ServiceAccount bound to the RBAC of config/rbac/role.yaml, so RBAC, leader election and the audit log are real.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { parseAllDocuments } from 'yaml';
-import { RESOURCES, type KubeObject, type ResourceType } from '../../src/kube/client.js';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createOperatorIdentity as createDevClusterOperatorIdentity, type OperatorIdentity } from '../../src/devcluster/operator-identity.js';
+import { RESOURCES, type KubeObject } from '../../src/kube/client.js';
 import { devCluster, eventually, kubeClient, TEST_FIELD_MANAGER } from './cluster.js';
 
 const CLI = new URL('../../dist/src/cli/main.js', import.meta.url).pathname;
-const RBAC = new URL('../../config/rbac/role.yaml', import.meta.url).pathname;
 
-const rbac = (plural: string, namespaced: boolean): ResourceType => ({ group: 'rbac.authorization.k8s.io', version: 'v1', plural, kind: '', namespaced });
-
-/** Binds the operator's ClusterRole and leader-election Role to ServiceAccount namespace/name; returns its kubeconfig. */
-export async function createOperatorIdentity(namespace: string, name = 'lfm-operator'): Promise<{ kubeconfig: string; user: string }> {
-  const client = kubeClient();
-  const docs = parseAllDocuments(readFileSync(RBAC, 'utf8')).map((d) => d.toJS() as KubeObject);
-  for (const doc of docs) {
-    if (doc.kind === 'ClusterRole') await client.apply(rbac('clusterroles', false), doc, TEST_FIELD_MANAGER);
-    else await client.apply(rbac('roles', true), { ...doc, metadata: { ...doc.metadata, namespace } }, TEST_FIELD_MANAGER);
-  }
-  const kubeconfig = await devCluster().mintToken(namespace, name);
-  const subjects = [{ kind: 'ServiceAccount', name, namespace }];
-  await client.apply(rbac('clusterrolebindings', false), {
-    apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: `lfm-operator-${namespace}-${name}` },
-    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'lfm-operator' }, subjects,
-  }, TEST_FIELD_MANAGER);
-  await client.apply(rbac('rolebindings', true), {
-    apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: `lfm-operator-leader-election-${name}`, namespace },
-    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'lfm-operator-leader-election' }, subjects,
-  }, TEST_FIELD_MANAGER);
-  return { kubeconfig, user: `system:serviceaccount:${namespace}:${name}` };
+/** Binds the operator's RBAC (config/rbac/role.yaml) to ServiceAccount namespace/name; returns its kubeconfig. */
+export function createOperatorIdentity(namespace: string, name = 'lfm-operator'): Promise<OperatorIdentity> {
+  return createDevClusterOperatorIdentity(devCluster(), kubeClient(), namespace, name, TEST_FIELD_MANAGER);
 }
 
 export interface OperatorProcess {
@@ -108,4 +90,13 @@ export async function stopAllOperators(): Promise<void> {
 export function countWrites(user: string, since: number, namespace: string): number {
   const kinds = new Set<string>([RESOURCES.lfmDeployment.plural, RESOURCES.deployment.plural, RESOURCES.service.plural, RESOURCES.podDisruptionBudget.plural, RESOURCES.pod.plural]);
   return devCluster().readAudit().slice(since).filter((e) => e.user === user && e.namespace === namespace && kinds.has(e.resource)).length;
+}
+
+/** Saves a resource as observed, for the Argo CD and Flux health tests (only with RECORD_STATUSES=1). */
+export function recordStatus(caseName: string, obj: KubeObject & { spec?: unknown; status?: unknown }): void {
+  if (!process.env['RECORD_STATUSES']) return;
+  const dir = new URL('../fixtures/statuses/', import.meta.url).pathname;
+  mkdirSync(dir, { recursive: true });
+  const { managedFields: _m, uid: _u, resourceVersion: _r, creationTimestamp: _c, ...meta } = obj.metadata as Record<string, unknown>;
+  writeFileSync(join(dir, `${caseName}.json`), `${JSON.stringify({ apiVersion: obj.apiVersion, kind: obj.kind, metadata: { ...meta, namespace: 'default' }, spec: obj.spec, status: obj.status }, null, 2)}\n`);
 }
