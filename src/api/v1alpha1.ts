@@ -133,11 +133,11 @@ export const GpuSpec = z
   .describe('gpu: the GPU type the replicas run on. Required.');
 
 const Toleration = z.strictObject({
-  key: z.string().max(316).optional(),
-  operator: z.enum(['Exists', 'Equal']).optional(),
-  value: z.string().max(63).optional(),
-  effect: z.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute']).optional(),
-  tolerationSeconds: z.number().int().optional(),
+  key: z.string().max(316).optional().describe('key: the taint key to tolerate; empty with operator Exists tolerates every taint. Default: empty.'),
+  operator: z.enum(['Exists', 'Equal']).optional().describe('operator: Exists (any value) or Equal (the value below). Default Equal.'),
+  value: z.string().max(63).optional().describe('value: the taint value, with operator Equal. Default: empty.'),
+  effect: z.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute']).optional().describe('effect: the taint effect to tolerate. Default: all effects.'),
+  tolerationSeconds: z.number().int().optional().describe('tolerationSeconds: with effect NoExecute, how long the pod stays after the taint appears, in seconds. Default: forever.'),
 }).describe('A Kubernetes toleration.');
 
 export const PlacementSpec = z
