@@ -8,10 +8,10 @@ import { ENGINES } from '../engines/index.js';
 import { RESOURCES, type KubeClient, type KubeObject } from '../kube/client.js';
 import type { EventRecorder } from '../kube/events.js';
 import { buildEngineSample, buildSampleMetricNames, computeEngineRatesOver, RATE_WINDOW_SECONDS, type EngineSample } from '../metrics/engine-sample.js';
-import { AUTOSCALER_FIELD_MANAGER, LABEL_DEPLOYMENT } from '../render/children.js';
+import { AUTOSCALER_FIELD_MANAGER } from '../render/children.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { OperatorMetrics } from '../telemetry/metrics.js';
-import type { Cache } from '../controller/informer.js';
+import { listPodsOf, type Cache } from '../controller/informer.js';
 import { decide } from './decide.js';
 import type { PodSample } from './policy.js';
 import { buildPodView, computeRefusedReplicas } from './pod-view.js';
@@ -100,7 +100,7 @@ export class AutoscalerLoop {
     if (!deployment || !owned) return;
     const engine = ENGINES[lfmd.spec.engine.name];
     const servedName = lfmd.spec.model.servedName ?? lfmd.metadata.name;
-    const pods = this.d.pods.list().filter((p) => p.metadata?.namespace === lfmd.metadata.namespace && p.metadata?.labels?.[LABEL_DEPLOYMENT] === lfmd.metadata.name) as (V1Pod & KubeObject)[];
+    const pods = listPodsOf(this.d.pods, lfmd.metadata.namespace ?? '', lfmd.metadata.name) as (V1Pod & KubeObject)[];
     const views = pods.map(buildPodView);
 
     const now = this.now();

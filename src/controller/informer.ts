@@ -3,6 +3,7 @@
 // restarts the list-watch after an exponential backoff with jitter (client-go's reflector behaviour).
 import type { KubeClient, KubeObject, ResourceType } from '../kube/client.js';
 import { isGone } from '../kube/client.js';
+import { LABEL_DEPLOYMENT as POD_SELECTOR_LABEL } from '../render/children.js';
 
 export type InformerEvent = 'add' | 'update' | 'delete';
 
@@ -216,4 +217,9 @@ export class InformerSet<T extends KubeObject> implements Cache<T> {
   get restarts(): number {
     return this.informers.reduce((n, i) => n + i.restarts, 0);
   }
+}
+
+/** The pods of one LfmDeployment, by its selector label. */
+export function listPodsOf<T extends KubeObject>(pods: Cache<T>, namespace: string, name: string): T[] {
+  return pods.list().filter((p) => p.metadata?.namespace === namespace && p.metadata?.labels?.[POD_SELECTOR_LABEL] === name);
 }

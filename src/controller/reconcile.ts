@@ -16,7 +16,7 @@ import { buildPlanReport } from '../render/plan-report.js';
 import { computeStatus, isStatusCurrent, type ObservedState } from '../status/compute.js';
 import type { Logger } from '../telemetry/logger.js';
 import { isSubset, ownsField } from './compare.js';
-import type { Cache } from './informer.js';
+import { listPodsOf, type Cache } from './informer.js';
 
 export interface ReconcileResult {
   /** Reconcile again after this many milliseconds (for example while a rollout progresses). */
@@ -114,7 +114,7 @@ export class Reconciler {
       }
     }
 
-    const pods = this.d.pods.list().filter((p) => p.metadata?.namespace === namespace && p.metadata?.labels?.['serving.lfm-operator.io/deployment'] === name) as (V1Pod & KubeObject)[];
+    const pods = listPodsOf(this.d.pods, namespace, name) as (V1Pod & KubeObject)[];
     const deployment = this.d.deployments.get(key) as V1Deployment | undefined;
     const ownedDeployment = deployment && isOwnedBy(deployment as KubeObject, uid) ? deployment : undefined;
     const now = (this.d.now ?? (() => new Date()))();
