@@ -135,10 +135,10 @@ export class KubeClient {
     });
   }
 
-  async request<T>(method: string, path: string, options: { query?: Query; body?: unknown; contentType?: string } = {}): Promise<T> {
-    const body = options.body === undefined ? undefined : JSON.stringify(options.body);
-    const fullPath = `${path}${buildQuery(options.query)}`;
-    const res = await this.open(method, fullPath, body, options.contentType ?? (body !== undefined ? 'application/json' : undefined));
+  /** Sends a request and answers whatever the server said (the caller judges the status); rejects only on transport errors. */
+  async send(method: string, path: string, options: { query?: Query; body?: unknown; contentType?: string } = {}): Promise<{ status: number; text: string; body: unknown }> {
+    const body = options.body === undefined ? undefined : typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
+    const res = await this.open(method, `${path}${buildQuery(options.query)}`, body, options.contentType ?? (body !== undefined ? 'application/json' : undefined));
     const chunks: Buffer[] = [];
     for await (const chunk of res) chunks.push(chunk as Buffer);
     const text = Buffer.concat(chunks).toString('utf8');
@@ -148,13 +148,18 @@ export class KubeClient {
     try {
       parsed = text ? JSON.parse(text) : undefined;
     } catch {
-      parsed = text;
+      parsed = undefined;
     }
+    return { status, text, body: parsed };
+  }
+
+  async request<T>(method: string, path: string, options: { query?: Query; body?: unknown; contentType?: string } = {}): Promise<T> {
+    const { status, text, body } = await this.send(method, path, options);
     if (status < 200 || status >= 300) {
-      const s = parsed as { reason?: string; message?: string } | undefined;
-      throw new ApiError(status, s?.reason ?? String(status), `${method} ${path}: ${status} ${s?.message ?? text.slice(0, 500)}`, parsed);
+      const s = body as { reason?: string; message?: string } | undefined;
+      throw new ApiError(status, s?.reason ?? String(status), `${method} ${path}: ${status} ${s?.message ?? text.slice(0, 500)}`, body);
     }
-    return parsed as T;
+    return (body ?? text) as T;
   }
 
   get<T extends KubeObject>(type: ResourceType, namespace: string | undefined, name: string): Promise<T> {

@@ -5,8 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { readStatusMessage, requestKube } from '../../src/devcluster/kube-request.js';
-import { KubeConfig } from '@kubernetes/client-node';
+import { KubeClient } from '../../src/kube/client.js';
 import { applyCrds, devCluster, eventually, useNamespace } from '../support/cluster.js';
 import { CHART_DIR, helm, kubectl, ROOT, startOperator, type OperatorProcess } from './install-support.js';
 
@@ -112,13 +111,11 @@ describe('the operator with the chart\'s RBAC', () => {
       ]) expect(canI(...granted), `can-i ${granted.join(' ')}`).toBe('yes');
 
       // And a direct request: the API server's refusal names the identity and the verb.
-      const kc = new KubeConfig();
-      kc.loadFromFile(token);
-      const secrets = await requestKube(kc, { method: 'GET', path: `/api/v1/namespaces/${ns.name}/secrets` });
+      const asOperator = KubeClient.fromKubeconfig(token);
+      const secrets = await asOperator.send('GET', `/api/v1/namespaces/${ns.name}/secrets`);
       expect(secrets.status).toBe(403);
-      expect(readStatusMessage(secrets)).toContain(`User "${user}" cannot list resource "secrets"`);
-      const spec = await requestKube(kc, {
-        method: 'PATCH', path: `/apis/serving.lfm-operator.io/v1alpha1/namespaces/${ns.name}/lfmdeployments/${small.name}`,
+      expect((secrets.body as { message?: string }).message).toContain(`User "${user}" cannot list resource "secrets"`);
+      const spec = await asOperator.send('PATCH', `/apis/serving.lfm-operator.io/v1alpha1/namespaces/${ns.name}/lfmdeployments/${small.name}`, {
         body: { spec: { replicas: 1 } }, contentType: 'application/merge-patch+json',
       });
       expect(spec.status).toBe(403);

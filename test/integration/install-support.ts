@@ -6,8 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
-import { requestKube } from '../../src/devcluster/kube-request.js';
-import { devCluster, eventually, kubeConfig } from '../support/cluster.js';
+import { devCluster, eventually, kubeClient } from '../support/cluster.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const CHART_DIR = join(ROOT, 'charts/lfm-operator');
@@ -58,14 +57,14 @@ export async function restoreCrd(): Promise<void> {
   const path = `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${CRD_NAME}`;
   const crd = parse(readFileSync(CRD_FILE, 'utf8')) as { metadata: Record<string, unknown> };
   await eventually(async () => {
-    const live = await requestKube(kubeConfig(), { method: 'GET', path });
+    const live = await kubeClient().send('GET', path);
     if (live.status === 404) {
-      const created = await requestKube(kubeConfig(), { method: 'POST', path: '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', body: crd });
+      const created = await kubeClient().send('POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', { body: crd });
       if (created.status >= 300) throw new Error(`restoring the CRD: HTTP ${created.status}: ${created.text}`);
       return;
     }
     const resourceVersion = (live.body as { metadata: { resourceVersion: string } }).metadata.resourceVersion;
-    const put = await requestKube(kubeConfig(), { method: 'PUT', path, body: { ...crd, metadata: { ...crd.metadata, resourceVersion } } });
+    const put = await kubeClient().send('PUT', path, { body: { ...crd, metadata: { ...crd.metadata, resourceVersion } } });
     if (put.status >= 300) throw new Error(`restoring the CRD: HTTP ${put.status}: ${put.text}`);
   });
 }
