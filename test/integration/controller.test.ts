@@ -184,6 +184,17 @@ describe('reconcile', () => {
     expect(done.status?.readyReplicas).toBe(2);
   });
 
+  it('reports a rollout that makes no progress within its deadline as Stalled', async () => {
+    // A pod that never finishes loading: the Deployment controller gives up after progressDeadlineSeconds.
+    await applyLfmd(lfmDeployment('stuck').quantization('FP8').replicas(1).rollout({ progressDeadlineSeconds: 60 })
+      .podAnnotations({ [READY_DELAY]: '3600' }));
+    const l = await waitForCondition('stuck', 'Stalled', 'True', 120_000);
+    const stalled = condition(l, 'Stalled')!;
+    expect(stalled.reason).toBe('RolloutStalled');
+    expect(stalled.message).toContain('progressDeadlineSeconds (60 s)');
+    expect(condition(l, 'Ready')?.status).toBe('False');
+  }, 150_000);
+
   it('lets the garbage collector remove the children of a deleted resource', async () => {
     await applyLfmd(lfmDeployment('gone').quantization('FP8').replicas(1));
     await waitForCondition('gone', 'Ready', 'True');

@@ -37,6 +37,7 @@ export class LfmDeploymentBuilder {
   expert(expert = true): this { return this.set((s) => { s.parallelism = { ...s.parallelism, expert }; }); }
   maxModelLen(n: number | undefined): this { return this.set((s) => { s.serving = { ...s.serving, maxModelLen: n }; }); }
   serving(serving: NonNullable<Spec['serving']>): this { return this.set((s) => { s.serving = { ...s.serving, ...serving }; }); }
+  rollout(rollout: NonNullable<Spec['rollout']>): this { return this.set((s) => { s.rollout = { ...s.rollout, ...rollout }; }); }
   replicas(n: number): this { return this.set((s) => { s.replicas = n; }); }
   autoscaling(a: NonNullable<Spec['autoscaling']>): this { return this.set((s) => { s.autoscaling = a; }); }
   cache(claimName: string): this { return this.set((s) => { s.model.cache = { type: 'PersistentVolumeClaim', claimName }; }); }
