@@ -51,8 +51,6 @@ export class Informer<T extends KubeObject> {
   private synced = false;
   private syncedWaiters: (() => void)[] = [];
   private running?: Promise<void>;
-  /** Relists after errors (the informer tests and the operator's metrics read it). */
-  restarts = 0;
 
   constructor(private readonly client: KubeClient, readonly type: ResourceType, private readonly options: InformerOptions<T> = {}) {}
 
@@ -158,7 +156,6 @@ export class Informer<T extends KubeObject> {
         needList = true;
         if (isGone(err)) continue;
         attempt++;
-        this.restarts++;
         this.options.onError?.(err, attempt);
         const delay = Math.min(max, initial * 2 ** (attempt - 1)) * (0.5 + random());
         await new Promise<void>((resolve) => {
@@ -214,9 +211,6 @@ export class InformerSet<T extends KubeObject> implements Cache<T> {
     await Promise.all(this.informers.map((i) => i.stop()));
   }
 
-  get restarts(): number {
-    return this.informers.reduce((n, i) => n + i.restarts, 0);
-  }
 }
 
 /** The pods of one LfmDeployment, by its selector label. */

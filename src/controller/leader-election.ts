@@ -1,7 +1,7 @@
 // Leader election on a coordination.k8s.io/v1 Lease, as client-go's leaderelection does it: acquire when the lease
 // is free or expired, renew every retry period, give up leadership when a renewal cannot succeed before the renew
 // deadline (so two replicas never both act), and release on clean shutdown so a successor starts at once.
-import { ApiError, RESOURCES, isConflict, isNotFound, type KubeClient, type KubeObject } from '../kube/client.js';
+import { RESOURCES, isConflict, isNotFound, type KubeClient, type KubeObject } from '../kube/client.js';
 
 export interface LeaderElectionOptions {
   namespace: string;
@@ -93,7 +93,7 @@ export class LeaderElector {
         });
         return true;
       } catch (err) {
-        if (isConflict(err) || (err instanceof ApiError && err.status === 409)) return false;
+        if (isConflict(err)) return false;
         throw err;
       }
     }

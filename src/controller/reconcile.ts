@@ -151,8 +151,7 @@ export class Reconciler {
         await this.d.client.apply(RESOURCES.deployment, { ...desired, spec: { ...(desired['spec'] as object), replicas } }, FIELD_MANAGER, { force: false });
         writes++;
       }
-      const fresh = observed ?? undefined;
-      if (!fresh || !ownsField(fresh, AUTOSCALER_FIELD_MANAGER, ['spec', 'replicas'])) {
+      if (!observed || !ownsField(observed, AUTOSCALER_FIELD_MANAGER, ['spec', 'replicas'])) {
         await this.d.client.apply(RESOURCES.deployment, { apiVersion: 'apps/v1', kind: 'Deployment', metadata: meta, spec: { replicas } }, AUTOSCALER_FIELD_MANAGER, { force: true });
         writes++;
         log.info({ replicas }, 'handed spec.replicas of the Deployment to lfm-autoscaler');

@@ -87,9 +87,6 @@ export class WorkQueue {
     this.failures.delete(key);
   }
 
-  failureCount(key: string): number {
-    return this.failures.get(key) ?? 0;
-  }
 
   /** The next key, or undefined once shut down. */
   get(): Promise<string | undefined> {

@@ -4,6 +4,7 @@
 import type { EngineName, LfmDeploymentSpec, ModelArchitecture, WeightFormat } from '../api/v1alpha1.js';
 import { computeCapabilityAtLeast, lookupGpu, type GpuType } from '../catalog/gpus.js';
 import { lookupModel, type CatalogModel } from '../catalog/models.js';
+import { buildModelLocation } from '../engines/engine.js';
 import { computeFit, computeServedFormat, type Fit } from './fit.js';
 
 export interface PlanReason { field: string; message: string }
@@ -27,15 +28,9 @@ export interface Plan extends Partial<Fit> {
 
 const TENSOR_CANDIDATES = [1, 2, 4, 8];
 
-/** The Hugging Face repository id of an hf:// source, without the revision. */
-export function parseHfRepo(source: string): { repo: string; revision?: string } | undefined {
-  const m = /^hf:\/\/([^@]+)(?:@(.+))?$/.exec(source);
-  if (!m?.[1]) return undefined;
-  return m[2] ? { repo: m[1], revision: m[2] } : { repo: m[1] };
-}
-
 function resolveModel(spec: LfmDeploymentSpec): Plan['model'] | PlanReason {
-  const catalogId = spec.model.catalogName ?? parseHfRepo(spec.model.source)?.repo;
+  const location = buildModelLocation(spec.model.source);
+  const catalogId = spec.model.catalogName ?? (location.claimName === undefined ? location.model : undefined);
   const entry: CatalogModel | undefined = catalogId ? lookupModel(catalogId) : undefined;
   if (spec.model.architecture) {
     return { id: catalogId ?? spec.model.source, architecture: spec.model.architecture, fromCatalog: false, ...(entry ? { weightFileBytes: entry.weightFileBytes } : {}) };
