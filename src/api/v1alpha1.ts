@@ -276,8 +276,15 @@ export const AutoscalingStatus = z.strictObject({
   recommendations: z.array(z.strictObject({ time: z.string(), replicas: z.number().int() })).max(128).optional().describe('recommendations: recent recommendations kept for the stabilization window.'),
   pendingSince: z.string().optional().describe('pendingSince: since when replicas have waited Pending for GPUs (RFC 3339).'),
   workPerRequestSeconds: z.number().optional().describe('workPerRequestSeconds: replica-seconds one request takes at the throughput targets (load / finished requests per second), learned while queues were short; turns a growing queue into replicas when replicas saturate.'),
-  capacityPerReplica: z.number().optional().describe('capacityPerReplica: the load one replica carried while its queue stayed full, in units of the throughput targets (1 = exactly the targets); present only while it is below 1.25, when the targets overstate a replica and the autoscaler aims at 0.8 x it instead. Without saturation it fades back (time constant one hour).'),
-  saturatedSince: z.string().optional().describe('saturatedSince: since when the Ready replicas\' queues have been full (RFC 3339).'),
+  capacityPerReplica: z.number().optional().describe('capacityPerReplica: the load one replica carries at full utilization, in units of the throughput targets, as learned from the engines (1.25 = what targets set at 0.8 of a replica assume); present only while it differs from that, when the autoscaler aims at 0.8 x it instead.'),
+  capacityFit: z.strictObject({
+    xx: z.number(), xu: z.number(), uu: z.number(), x: z.number(), u: z.number(), samples: z.number(),
+  }).optional().describe('capacityFit: the decayed sums of the capacity fit (src/autoscaler/capacity.ts), kept so that a new leader continues it.'),
+  saturatedSince: z.string().optional().describe('saturatedSince: since when more than queueDepthPerReplica requests per Ready replica have been waiting (RFC 3339).'),
+  reboundHoldSeconds: z.number().optional().describe('reboundHoldSeconds: a scale-down hold longer than the break-even delay, learned when demand came back soon after a scale-down; it fades with a time constant of an hour.'),
+  lastScaleDown: z.strictObject({
+    time: z.string(), from: z.number().int(), to: z.number().int(), holdSeconds: z.number(),
+  }).optional().describe('lastScaleDown: the last scale-down (RFC 3339 time, counts before and after, the hold it waited), to learn reboundHoldSeconds.'),
 }).describe('autoscaling: what the autoscaler observed and decided; written by lfm-autoscaler.');
 
 export const LfmDeploymentStatus = z.strictObject({

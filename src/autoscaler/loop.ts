@@ -119,6 +119,7 @@ export class AutoscalerLoop {
           pod: pod.metadata?.name ?? '', time: sample.time, waiting: sample.waiting, running: sample.running,
           ...(rates ? { promptTokensPerSecond: rates.promptTokensPerSecond, generationTokensPerSecond: rates.generationTokensPerSecond } : {}),
           ...(rates?.requestsPerSecond !== undefined ? { requestsPerSecond: rates.requestsPerSecond } : {}),
+          ...(rates?.meanRunning !== undefined ? { meanRunning: rates.meanRunning } : {}),
         });
       } catch (err) {
         this.d.log.debug({ pod: pod.metadata?.name, err: (err as Error).message }, 'scrape failed');
@@ -132,6 +133,7 @@ export class AutoscalerLoop {
       policy: lfmd.spec.autoscaling, pods: views, samples, currentReplicas: current, now,
       ...(lfmd.status?.autoscaling ? { previous: lfmd.status.autoscaling } : {}),
       refusedReplicas: computeRefusedReplicas(deployment, pods.length),
+      ...(lfmd.spec.serving.maxConcurrentSequences !== undefined ? { batchLimit: lfmd.spec.serving.maxConcurrentSequences } : {}),
     });
     const log = this.d.log.child({ lfmdeployment: key });
     if (!this.d.lfmDeployments.get(key)) return;

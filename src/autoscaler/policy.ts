@@ -33,6 +33,8 @@ export interface PodSample {
   generationTokensPerSecond?: number;
   /** Finished requests per second over the same span, when the engine counts them. */
   requestsPerSecond?: number;
+  /** Time-averaged running requests over the same span, when the engine exports its running-time histogram. */
+  meanRunning?: number;
 }
 
 export interface ScalingView {
@@ -65,7 +67,7 @@ export interface ScalingPolicy {
  * The operator's policy behind the common interface. Its only memory is the AutoscalingStatus it would write to
  * status.autoscaling, so a policy built from a stored status continues where the previous leader stopped.
  */
-export function buildOperatorPolicy(spec: AutoscalingSpec, status?: AutoscalingStatus, name = 'operator'): ScalingPolicy & { status(): AutoscalingStatus | undefined } {
+export function buildOperatorPolicy(spec: AutoscalingSpec, status?: AutoscalingStatus, name = 'operator', batchLimit?: number): ScalingPolicy & { status(): AutoscalingStatus | undefined } {
   let state = status;
   return {
     name,
@@ -80,6 +82,7 @@ export function buildOperatorPolicy(spec: AutoscalingSpec, status?: AutoscalingS
         currentReplicas: view.currentReplicas,
         now: view.now,
         refusedReplicas: view.refusedReplicas ?? 0,
+        ...(batchLimit !== undefined ? { batchLimit } : {}),
       });
       state = decision.state;
       return { desiredReplicas: decision.desiredReplicas, reason: decision.reason };

@@ -21,13 +21,24 @@ export const REPLICA_RANK_LABELS = ['tp_rank', 'pp_rank'] as const;
 export interface SampleMetricNames extends EngineMetricNames {
   /** Counter of finished requests (vllm:request_success_total, sglang:num_requests_total). */
   requestsTotal?: string;
+  /**
+   * The _sum of the histogram of each finished request's time in the running batch (vllm:request_inference_time_seconds):
+   * its rate is the time-averaged number of running requests (Little's law), steadier than the running gauge.
+   */
+  runningSecondsTotal?: string;
 }
 
 /** The names for an engine, the finished-requests counter read from its vendored metrics table. */
 export function buildSampleMetricNames(engine: Engine): SampleMetricNames {
   const table = engine.table.metrics;
   const requests = table.requestSuccessTotal ?? table.requestsTotal;
-  return typeof requests === 'string' ? { ...engine.metrics, requestsTotal: requests } : { ...engine.metrics };
+  const all = (table.all ?? {}) as Record<string, unknown>;
+  const inference = Object.keys(all).find((name) => name.endsWith(':request_inference_time_seconds'));
+  return {
+    ...engine.metrics,
+    ...(typeof requests === 'string' ? { requestsTotal: requests } : {}),
+    ...(inference !== undefined ? { runningSecondsTotal: `${inference}_sum` } : {}),
+  };
 }
 
 export interface EngineSample {
@@ -39,6 +50,8 @@ export interface EngineSample {
   generationTokens: number;
   /** Finished requests (all finish reasons), when the engine exports the counter. */
   requestsFinished?: number;
+  /** Seconds finished requests spent running, summed (SampleMetricNames.runningSecondsTotal), when exported. */
+  runningSeconds?: number;
   /**
    * Earliest creation time of the token counters' series (their _created samples, in seconds), when exported. The
    * earliest, so that a label set appearing later does not look like a restart; a restart moves all of them.
@@ -62,6 +75,8 @@ export interface EngineRates {
   generationTokensPerSecond: number;
   /** Finished requests per second, when both samples have the counter. */
   requestsPerSecond?: number;
+  /** Time-averaged running requests (running seconds per second), when both samples have the histogram. */
+  meanRunning?: number;
   /** True when a counter restarted between the two scrapes (the engine restarted). */
   reset: boolean;
 }
@@ -129,6 +144,10 @@ export function buildEngineSample(input: string | Exposition, names: SampleMetri
     const finished = sumOf(exposition, names.requestsTotal, filter);
     if (finished !== undefined) sample.requestsFinished = finished;
   }
+  if (names.runningSecondsTotal !== undefined) {
+    const seconds = sumOf(exposition, names.runningSecondsTotal, filter);
+    if (seconds !== undefined) sample.runningSeconds = seconds;
+  }
   return { sample, missing };
 }
 
@@ -143,6 +162,7 @@ export function computeEngineRatesOver(history: readonly EngineSample[]): Engine
   let prompt = 0;
   let generation = 0;
   let requests: number | undefined = 0;
+  let runningSeconds: number | undefined = 0;
   let reset = false;
   let from: number | undefined;
   let to: number | undefined;
@@ -156,6 +176,7 @@ export function computeEngineRatesOver(history: readonly EngineSample[]): Engine
     prompt += pair.promptTokensPerSecond * seconds;
     generation += pair.generationTokensPerSecond * seconds;
     requests = requests === undefined || pair.requestsPerSecond === undefined ? undefined : requests + pair.requestsPerSecond * seconds;
+    runningSeconds = runningSeconds === undefined || pair.meanRunning === undefined ? undefined : runningSeconds + pair.meanRunning * seconds;
     reset ||= pair.reset;
     from ??= pair.from;
     to = pair.to;
@@ -164,6 +185,7 @@ export function computeEngineRatesOver(history: readonly EngineSample[]): Engine
   const span = (to - from) / 1000;
   const rates: EngineRates = { from, to, promptTokensPerSecond: prompt / span, generationTokensPerSecond: generation / span, reset };
   if (requests !== undefined) rates.requestsPerSecond = requests / span;
+  if (runningSeconds !== undefined) rates.meanRunning = runningSeconds / span;
   return rates;
 }
 
@@ -186,6 +208,10 @@ export function computeEngineRates(previous: EngineSample | undefined, current: 
     const requestsReset = restarted || current.requestsFinished < previous.requestsFinished;
     rates.requestsPerSecond = increase(current.requestsFinished, previous.requestsFinished, requestsReset) / seconds;
     rates.reset ||= requestsReset;
+  }
+  if (previous.runningSeconds !== undefined && current.runningSeconds !== undefined) {
+    const runningReset = restarted || current.runningSeconds < previous.runningSeconds;
+    rates.meanRunning = increase(current.runningSeconds, previous.runningSeconds, runningReset) / seconds;
   }
   return rates;
 }

@@ -288,41 +288,119 @@ describe('decide: full queues', () => {
   });
 });
 
-describe('decide: targets that overstate a replica', () => {
+describe('decide: a standing backlog is demand', () => {
   const p = pods({ ready: 10 });
-  // Every replica carries 0.875 of a target with its queue full: 10 x 0.875 = 8.75 replicas of load.
-  const saturatedSamples = (t: number): PodSample[] => samples(p, at(t), 8.75, { waiting: 500 });
+  // 10 replicas serving 6 replicas of load while 400 requests stand in their queues (no growth).
+  const backlog = (t: number, waiting: number): PodSample[] => samples(p, at(t), 6, { waiting });
 
-  it('learn the capacity only after a rate window of full queues, then aim at 0.8 x it', () => {
-    // A steady queue (no growth) and a known work per request: only the capacity can add replicas.
-    let previous: AutoscalingStatus = { ...steady(10, 9.5), queueDepth: 500, workPerRequestSeconds: 0.05 };
-    const seen: [number, number | undefined][] = [];
-    for (let t = 0; t <= 90; t += 15) {
-      const d = decide({ policy: policy({ maxReplicas: 40 }), pods: p, samples: saturatedSamples(t), previous, currentReplicas: previous.desiredReplicas ?? 10, now: at(t) });
-      seen.push([t, d.state.capacityPerReplica]);
+  it('never scales down while more than queueDepthPerReplica requests per Ready replica wait, however long', () => {
+    let previous: AutoscalingStatus = { ...steady(10, 9.5), queueDepth: 400, workPerRequestSeconds: 0.05 };
+    const seen: number[] = [];
+    for (let t = 0; t <= 1800; t += 15) {
+      const d = decide({ policy: policy({ maxReplicas: 40, scaleDownDelaySeconds: 30 }), pods: p, samples: backlog(t, 400), previous, currentReplicas: previous.desiredReplicas ?? 10, now: at(t) });
+      seen.push(d.desiredReplicas);
       previous = d.state;
     }
-    expect(seen.slice(0, 4).every(([, c]) => c === undefined)).toBe(true);
-    expect(seen[4]).toEqual([60, 0.875]);
-    // 8.75 replicas of load at 0.8 x 0.875 = 0.7 of a target per replica: 12.5, so 13.
-    expect(previous.desiredReplicas).toBe(13);
+    expect(Math.min(...seen)).toBeGreaterThanOrEqual(10);
+    expect(previous.saturatedSince).toBe(new Date(at(0)).toISOString());
   });
 
-  it('a learned capacity fades back to the targets without saturation (time constant an hour), then is forgotten', () => {
-    const start = { ...steady(13, 12.5), capacityPerReplica: 0.875 };
-    const p13 = pods({ ready: 13 });
-    const after = (seconds: number): AutoscalingStatus => run({ policy: policy({ maxReplicas: 40 }), pods: p13, currentReplicas: 13, previous: start, load: 8 }, 0, seconds).state;
-    expect(after(0).capacityPerReplica).toBeCloseTo(0.875 + 0.375 * (15 / 3600), 4);
-    expect(after(3600).capacityPerReplica).toBeCloseTo(1.25 - 0.375 * Math.exp(-1), 2);
-    expect(after(3 * 3600).capacityPerReplica).toBeUndefined();
+  it('turns the standing backlog into replicas that drain it within the learned start time', () => {
+    // Replicas with requests waiting are saturated, so the 6 replicas of load they serve over 10 teach the capacity
+    // fit (10 equations 0.6 u = 1 against a prior of weight 20 x 0.36 at 0.8): u = 11.76 / 10.8, f = 0.8 / u = 0.735,
+    // U = 6 / 0.735 = 8.17. Excess 400 - 4 x 10 = 360 requests x 0.05 / 0.735 s / 200 s (learned start) = 0.12:
+    // R_queue = ceil(8.29) = 9, and the Ready 10 stay.
+    const small = decide({ policy: policy({ maxReplicas: 40 }), pods: p, samples: backlog(0, 400), previous: { ...steady(10, 9.5), queueDepth: 400, workPerRequestSeconds: 0.05 }, currentReplicas: 10, now: at(0) });
+    expect(small).toMatchObject({ desiredReplicas: 10, load: { replicasForQueue: 9 } });
+    // 40,000 waiting: 39,960 x 0.05 / 0.735 / 200 = 13.6 more: ceil(21.77) = 22.
+    const large = decide({ policy: policy({ maxReplicas: 40 }), pods: p, samples: backlog(0, 40_000), previous: { ...steady(10, 9.5), queueDepth: 40_000, workPerRequestSeconds: 0.05 }, currentReplicas: 10, now: at(0) });
+    expect(large).toMatchObject({ desiredReplicas: 22, reason: 'ScaleUpOnQueue' });
   });
 
-  it('replicas that saturate at or above what the targets assume change nothing', () => {
-    let previous: AutoscalingStatus = { ...steady(10, 9.5), queueDepth: 500, workPerRequestSeconds: 0.05 };
-    for (let t = 0; t <= 90; t += 15) {
-      previous = decide({ policy: policy({ maxReplicas: 40 }), pods: p, samples: samples(p, at(t), 12.5, { waiting: 500 }), previous, currentReplicas: previous.desiredReplicas ?? 10, now: at(t) }).state;
+  it('keeps pods started for a scale-up until the Ready pods alone carried the whole hold', () => {
+    // 4 Ready and 4 starting (asked for 60 s ago); the queue has just drained and the load is 3.5 replicas.
+    const loading = pods({ ready: 4, starting: 4 });
+    let previous: AutoscalingStatus = { desiredReplicas: 8, recommendations: [{ time: new Date(at(-60)).toISOString(), replicas: 8 }], learnedStartupSeconds: 200 };
+    const changes: [number, number][] = [];
+    for (let t = 0; t <= 300; t += 15) {
+      const d = decide({ policy: policy({ scaleDownDelaySeconds: 30 }), pods: loading, samples: samples(loading, at(t), t < 120 ? 5.5 : 3.5), previous, currentReplicas: previous.desiredReplicas ?? 8, now: at(t) });
+      if (d.desiredReplicas !== previous.desiredReplicas) changes.push([t, d.desiredReplicas]);
+      previous = d.state;
     }
-    expect(previous.capacityPerReplica).toBeUndefined();
+    // 5.5 replicas of load until 105 s need the starting pods; the Ready pods carry the 3.5 from 120 s on, and after
+    // the hold (the 60 s stabilization window) the starting pods go.
+    expect(changes).toEqual([[180, 4]]);
+  });
+
+  it('learns a longer hold when requests waited for replicas removed shortly before (the rebound)', () => {
+    const ready = pods({ ready: 6 });
+    let previous: AutoscalingStatus = { ...steady(6, 5.5), workPerRequestSeconds: 0.05, learnedStartupSeconds: 200 };
+    const holds: number[] = [];
+    // Bursts every 600 s: 5.5 replicas of load for 60 s, then 0.5 for 540 s; each burst's queue is 2,000 requests.
+    for (let t = 0; t <= 3000; t += 15) {
+      const phase = t % 600;
+      const burst = phase < 60;
+      const d = decide({ policy: policy(), pods: ready, samples: samples(ready, at(t), burst ? 5.5 : 0.5, { waiting: burst && phase < 30 ? 2000 : 0 }), previous, currentReplicas: previous.desiredReplicas ?? 6, now: at(t) });
+      holds.push(d.scaleDownHoldSeconds);
+      previous = d.state;
+    }
+    expect(holds[0]).toBe(200);
+    expect(Math.max(...holds)).toBeGreaterThan(500);
+    expect(Math.max(...holds)).toBeLessThanOrEqual(5 * 200);
+  });
+});
+
+describe('decide: capacity learned in both directions', () => {
+  // Samples from the engine model of capacity.ts: a replica with load U (units of the targets) and true utilization
+  // u per unit runs n = tau0 g / (1 - u U + tau0 g / M) requests on average.
+  const tau0 = 0.006;
+  const M = 1024;
+  const modelSamples = (list: PodView[], t: number, loads: number[], u: number): PodSample[] => list.filter((x) => x.phase === 'Ready').map((x, i) => {
+    // A saturated replica serves what it can, 1 / u, and its queue grows.
+    const U = Math.min(loads[i % loads.length] ?? 1, 1 / u);
+    const gen = 0.3 * U * G;
+    const prompt = 0.7 * U * P;
+    const busy = Math.min(0.999, u * U);
+    const n = Math.min(M, (tau0 * gen) / (1 - busy + (tau0 * gen) / M));
+    return { pod: x.name, time: at(t), waiting: u * U >= 0.999 ? 50 : 0, running: Math.round(n), meanRunning: n, promptTokensPerSecond: prompt, generationTokensPerSecond: gen };
+  });
+  const learn = (u: number, loads: number[]): ScaleDecision => {
+    const p = pods({ ready: 10 });
+    let previous: AutoscalingStatus = steady(10, 9.5);
+    let last: ScaleDecision | undefined;
+    for (let t = 0; t <= 1800; t += 15) {
+      last = decide({ policy: policy({ maxReplicas: 40 }), pods: p, samples: modelSamples(p, t, loads, u), previous, currentReplicas: 10, now: at(t), batchLimit: M });
+      previous = { ...last.state, desiredReplicas: 10 };
+    }
+    if (!last) throw new Error('no decision');
+    return last;
+  };
+  const loads = [0.6, 0.7, 0.8, 0.9, 1.0];
+
+  it.each<[string, number, number]>([
+    ['targets that overstate a replica by 30% (u = 0.8 / 0.7): aim at 0.7 x the targets', 0.8 / 0.7, 0.7],
+    ['targets that understate a replica by 30% (u = 0.8 / 1.3): aim at 1.3 x the targets', 0.8 / 1.3, 1.3],
+  ])('%s', (_name, u, factor) => {
+    const d = learn(u, loads);
+    // Within 7.5% of the truth after 30 minutes (the prior u = 0.8 still weighs a little).
+    const learned = (d.load.capacityPerReplica ?? 1.25) * 0.8;
+    expect(Math.abs(learned / factor - 1)).toBeLessThan(0.075);
+    // The served load (saturated replicas serve 1 / u each) needs served / f replicas.
+    const served = loads.reduce((a, U) => a + Math.min(U, 1 / u), 0) * 2;
+    expect(d.load.replicasForThroughput).toBeCloseTo(served / learned, 1);
+  });
+
+  it('targets that are right change nothing', () => {
+    const d = learn(0.8, loads);
+    expect(d.load.capacityPerReplica).toBeUndefined();
+    expect(d.state.capacityFit?.samples).toBeGreaterThan(100);
+  });
+
+  it('replicas that are idle part of the time teach nothing', () => {
+    const p = pods({ ready: 4 });
+    const idle = p.map((x) => ({ pod: x.name, time: at(0), waiting: 0, running: 3, promptTokensPerSecond: 0.5 * P, generationTokensPerSecond: 0 }));
+    const d = decide({ policy: policy(), pods: p, samples: idle, previous: steady(4), currentReplicas: 4, now: at(0), batchLimit: M });
+    expect(d.state.capacityFit?.samples ?? 0).toBe(0);
   });
 });
 
