@@ -9,8 +9,9 @@
 // utilization is rho = p x pi + d x g = u x U, where U = pi / P + g / G is its load in units of the targets and u
 // the utilization of one unit of target load (the targets' own assumption: u = 0.8). Substituting:
 //     1 = tau0 x x + u x U,        x = g x (1 / n - 1 / M)
-// linear in the two unknowns (tau0, u). Every fresh sample of a replica busy without a break (requests wait on it,
-// or n >= MIN_RUNNING_FOR_FIT each getting at least MIN_TOKENS_PER_RUNNING_SECOND) is one equation; (tau0, u) is their least-squares fit, the sums decaying with a time constant of
+// linear in the two unknowns (tau0, u). Every fresh sample of a replica busy without a break (n >=
+// MIN_RUNNING_FOR_FIT, each getting at least MIN_TOKENS_PER_RUNNING_SECOND) and steady over the rate window
+// (its time-averaged running count within STEADY_RUNNING_TOLERANCE of the gauge) is one equation; (tau0, u) is their least-squares fit, the sums decaying with a time constant of
 // CAPACITY_MEMORY_SECONDS, plus PRIOR_WEIGHT equations saying u = TARGET_UTILIZATION (the targets are right until
 // the replicas say otherwise). A saturated replica (n = M) has x = 0, so its equation reads u = 1 / U: the capacity
 // it carried. A replica that runs far below its batch limit at its target load gives u < 0.8: it could carry more.
@@ -27,6 +28,8 @@ export const TARGET_UTILIZATION = 0.8;
 export const MIN_RUNNING_FOR_FIT = 16;
 /** A running request of a busy replica gets at least this many tokens a second (a step at most every 0.5 s). */
 export const MIN_TOKENS_PER_RUNNING_SECOND = 2;
+/** The time-averaged and the instantaneous running counts of a steady replica differ by at most this fraction. */
+export const STEADY_RUNNING_TOLERANCE = 0.25;
 /** Time constant of the fit's memory, in seconds. */
 export const CAPACITY_MEMORY_SECONDS = 1800;
 /** Weight of the prior u = TARGET_UTILIZATION, in typical equations. */
@@ -43,6 +46,8 @@ export interface CapacityObservation {
   generationTokensPerSecond: number;
   /** Running requests: time-averaged over the rate window when the engine allows, else the gauge. */
   running: number;
+  /** The running gauge at the scrape, when running is a time average. */
+  runningNow?: number;
   waiting: number;
   /** The pod's load in units of the targets (U). */
   load: number;
@@ -64,9 +69,13 @@ const EMPTY: CapacityFit = { xx: 0, xu: 0, uu: 0, x: 0, u: 0, samples: 0 };
 /** The equation of one observation, or undefined when it is not a busy replica. */
 export function computeCapacityEquation(o: CapacityObservation, batchLimit?: number): { x: number; u: number } | undefined {
   if (o.load <= 0 || !Number.isFinite(o.load) || o.running <= 0) return undefined;
-  // Busy without a break: requests wait on this replica, or many run and each gets a token at least every
-  // 1 / MIN_TOKENS_PER_RUNNING_SECOND seconds (steps back to back). Anything else may hide idle time.
-  const busy = o.waiting > 0 || (o.running >= MIN_RUNNING_FOR_FIT && o.generationTokensPerSecond >= MIN_TOKENS_PER_RUNNING_SECOND * o.running);
+  // The rates span a window: a replica whose running count moved within it (a burst began or ended) was not in the
+  // state its rates describe. The time average and the gauge must agree within STEADY_RUNNING_TOLERANCE.
+  if (o.runningNow !== undefined && Math.abs(o.runningNow - o.running) > STEADY_RUNNING_TOLERANCE * Math.max(o.runningNow, o.running)) return undefined;
+  // Busy without a break: many run and each gets a token at least every 1 / MIN_TOKENS_PER_RUNNING_SECOND seconds
+  // (steps back to back). Anything else may hide idle time. Waiting requests are not evidence on their own: a queue
+  // must never make a replica look faster (the decision stays monotone in the waiting count).
+  const busy = o.running >= MIN_RUNNING_FOR_FIT && o.generationTokensPerSecond >= MIN_TOKENS_PER_RUNNING_SECOND * o.running;
   if (!busy) return undefined;
   const inverseLimit = batchLimit !== undefined && batchLimit > 0 ? 1 / batchLimit : 0;
   const x = o.generationTokensPerSecond * Math.max(0, 1 / o.running - inverseLimit);

@@ -4,8 +4,9 @@
 // One call per scrape interval I, in named phases (each a function below with its own formula):
 //   classifyPods        r Ready, starting, blocked (Pending for GPUs, unschedulable, quota-refused), terminating
 //   selectFresh         samples of Ready pods no older than 2 I; a Ready pod without one is silent or missing
-//   measureLoad         U0 = Σ prompt / P + Σ gen / G (or Σ tokens / T): the served load in replicas at target;
-//                       W = Σ waiting; per-pod observations for the capacity fit
+//   measureLoad         U0 = Σ prompt / P + Σ gen / G (or Σ tokens / T): the served load in replicas at target over
+//                       the rate window, or over the last scrape interval when that is BURST_RATIO x higher; W = Σ waiting; per-pod
+//                       observations for the capacity fit
 //   computeCapacity     f, the correction of the targets learned in both directions (capacity.ts); U = U0 / f
 //   learnWork           w = replica-seconds at target per request, learned as U / finished requests per second
 //                       while queues are short
@@ -40,6 +41,8 @@ export const UNKNOWN_STARTUP_SECONDS = 300;
 export const MAX_LEARNED_STARTUP_SECONDS = 3600;
 /** Work per request is learned from windows with at least this many finished requests per Ready pod per second. */
 export const MIN_FINISHED_PER_POD_SECOND = 1;
+/** The last scrape interval's load replaces the rate window's when it is this many times higher (a burst). */
+export const BURST_RATIO = 2.5;
 /** Weight of a new observation of the work per request (an exponential moving average per decision). */
 export const WORK_LEARNING_RATE = 0.2;
 /** The rebound hold never exceeds this many learned start times, and fades with this time constant (seconds). */
@@ -211,9 +214,15 @@ export interface MeasuredLoad {
   observations: CapacityObservation[];
 }
 
+/** The last interval's load counts when it exceeds the window's by BURST_RATIO: a burst, not noise. */
+export function computeBurstAwareLoad(windowLoad: number, recentLoad: number): number {
+  return recentLoad > BURST_RATIO * windowLoad ? recentLoad : windowLoad;
+}
+
 /**
- * U0 = max(Σ prompt_i / P + Σ gen_i / G, Σ (prompt_i + gen_i) / T) over fresh Ready pods with rates (unset targets
- * drop out); W and the running count over every fresh pod.
+ * U0 = load(Σ prompt_i, Σ gen_i) with load(a, b) = max(a / P + b / G, (a + b) / T) over fresh Ready pods with rates
+ * (unset targets drop out), over the rate window, or over the last scrape interval alone when that is more than
+ * BURST_RATIO times higher: a burst shorter than the rate window is averaged away in the window. W and the running count over every fresh pod.
  */
 export function measureLoad(policy: AutoscalingSpec, fresh: readonly PodSample[]): MeasuredLoad {
   const P = policy.promptTokensPerSecondPerReplica;
@@ -226,6 +235,8 @@ export function measureLoad(policy: AutoscalingSpec, fresh: readonly PodSample[]
   );
   let prompt = 0;
   let generation = 0;
+  let recentPrompt = 0;
+  let recentGeneration = 0;
   let finishedPerSecond: number | undefined = 0;
   let waiting = 0;
   let running = 0;
@@ -237,15 +248,17 @@ export function measureLoad(policy: AutoscalingSpec, fresh: readonly PodSample[]
     if (s.promptTokensPerSecond === undefined || s.generationTokensPerSecond === undefined) continue;
     prompt += s.promptTokensPerSecond;
     generation += s.generationTokensPerSecond;
+    recentPrompt += s.recentPromptTokensPerSecond ?? s.promptTokensPerSecond;
+    recentGeneration += s.recentGenerationTokensPerSecond ?? s.generationTokensPerSecond;
     finishedPerSecond = finishedPerSecond === undefined || s.requestsPerSecond === undefined ? undefined : finishedPerSecond + s.requestsPerSecond;
     if (hasTarget) {
-      observations.push({ promptTokensPerSecond: s.promptTokensPerSecond, generationTokensPerSecond: s.generationTokensPerSecond, running: s.meanRunning ?? s.running, waiting: s.waiting, load: loadOf(s.promptTokensPerSecond, s.generationTokensPerSecond) });
+      observations.push({ promptTokensPerSecond: s.promptTokensPerSecond, generationTokensPerSecond: s.generationTokensPerSecond, running: s.meanRunning ?? s.running, ...(s.meanRunning !== undefined ? { runningNow: s.running } : {}), waiting: s.waiting, load: loadOf(s.promptTokensPerSecond, s.generationTokensPerSecond) });
     }
     withRates++;
   }
   return {
     hasTarget,
-    ...(hasTarget ? { measured: loadOf(prompt, generation) } : {}),
+    ...(hasTarget ? { measured: computeBurstAwareLoad(loadOf(prompt, generation), loadOf(recentPrompt, recentGeneration)) } : {}),
     prompt, generation,
     ...(finishedPerSecond !== undefined ? { finishedPerSecond } : {}),
     waiting, running, reporting: fresh.length, withRates, observations,

@@ -120,6 +120,8 @@ export class AutoscalerLoop {
           ...(rates ? { promptTokensPerSecond: rates.promptTokensPerSecond, generationTokensPerSecond: rates.generationTokensPerSecond } : {}),
           ...(rates?.requestsPerSecond !== undefined ? { requestsPerSecond: rates.requestsPerSecond } : {}),
           ...(rates?.meanRunning !== undefined ? { meanRunning: rates.meanRunning } : {}),
+          ...(rates?.recentPromptTokensPerSecond !== undefined && rates.recentGenerationTokensPerSecond !== undefined
+            ? { recentPromptTokensPerSecond: rates.recentPromptTokensPerSecond, recentGenerationTokensPerSecond: rates.recentGenerationTokensPerSecond } : {}),
         });
       } catch (err) {
         this.d.log.debug({ pod: pod.metadata?.name, err: (err as Error).message }, 'scrape failed');

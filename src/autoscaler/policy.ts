@@ -35,6 +35,9 @@ export interface PodSample {
   requestsPerSecond?: number;
   /** Time-averaged running requests over the same span, when the engine exports its running-time histogram. */
   meanRunning?: number;
+  /** Token rates over the last scrape interval alone (a burst shorter than the rate window shows there in full). */
+  recentPromptTokensPerSecond?: number;
+  recentGenerationTokensPerSecond?: number;
 }
 
 export interface ScalingView {

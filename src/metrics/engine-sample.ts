@@ -77,6 +77,9 @@ export interface EngineRates {
   requestsPerSecond?: number;
   /** Time-averaged running requests (running seconds per second), when both samples have the histogram. */
   meanRunning?: number;
+  /** The token rates of the last pair of scrapes alone (one scrape interval: a short burst shows there in full). */
+  recentPromptTokensPerSecond?: number;
+  recentGenerationTokensPerSecond?: number;
   /** True when a counter restarted between the two scrapes (the engine restarted). */
   reset: boolean;
 }
@@ -166,12 +169,14 @@ export function computeEngineRatesOver(history: readonly EngineSample[]): Engine
   let reset = false;
   let from: number | undefined;
   let to: number | undefined;
+  let recent: EngineRates | undefined;
   for (let i = 1; i < history.length; i++) {
     const before = history[i - 1];
     const after = history[i];
     if (!before || !after) continue;
     const pair = computeEngineRates(before, after);
     if (!pair) continue;
+    recent = pair;
     const seconds = (pair.to - pair.from) / 1000;
     prompt += pair.promptTokensPerSecond * seconds;
     generation += pair.generationTokensPerSecond * seconds;
@@ -186,6 +191,10 @@ export function computeEngineRatesOver(history: readonly EngineSample[]): Engine
   const rates: EngineRates = { from, to, promptTokensPerSecond: prompt / span, generationTokensPerSecond: generation / span, reset };
   if (requests !== undefined) rates.requestsPerSecond = requests / span;
   if (runningSeconds !== undefined) rates.meanRunning = runningSeconds / span;
+  if (recent) {
+    rates.recentPromptTokensPerSecond = recent.promptTokensPerSecond;
+    rates.recentGenerationTokensPerSecond = recent.generationTokensPerSecond;
+  }
   return rates;
 }
 

@@ -306,15 +306,13 @@ describe('decide: a standing backlog is demand', () => {
   });
 
   it('turns the standing backlog into replicas that drain it within the learned start time', () => {
-    // Replicas with requests waiting are saturated, so the 6 replicas of load they serve over 10 teach the capacity
-    // fit (10 equations 0.6 u = 1 against a prior of weight 20 x 0.36 at 0.8): u = 11.76 / 10.8, f = 0.8 / u = 0.735,
-    // U = 6 / 0.735 = 8.17. Excess 400 - 4 x 10 = 360 requests x 0.05 / 0.735 s / 200 s (learned start) = 0.12:
-    // R_queue = ceil(8.29) = 9, and the Ready 10 stay.
+    // U = 6, excess = 400 - 4 x 10 = 360 requests x 0.05 s / 200 s (learned start) = 0.09: ceil(6.09) = 7 < 10 Ready,
+    // so the Ready 10 stay.
     const small = decide({ policy: policy({ maxReplicas: 40 }), pods: p, samples: backlog(0, 400), previous: { ...steady(10, 9.5), queueDepth: 400, workPerRequestSeconds: 0.05 }, currentReplicas: 10, now: at(0) });
-    expect(small).toMatchObject({ desiredReplicas: 10, load: { replicasForQueue: 9 } });
-    // 40,000 waiting: 39,960 x 0.05 / 0.735 / 200 = 13.6 more: ceil(21.77) = 22.
+    expect(small).toMatchObject({ desiredReplicas: 10, load: { replicasForQueue: 7 } });
+    // 40,000 waiting: 39,960 x 0.05 / 200 = 9.99 more: ceil(15.99) = 16.
     const large = decide({ policy: policy({ maxReplicas: 40 }), pods: p, samples: backlog(0, 40_000), previous: { ...steady(10, 9.5), queueDepth: 40_000, workPerRequestSeconds: 0.05 }, currentReplicas: 10, now: at(0) });
-    expect(large).toMatchObject({ desiredReplicas: 22, reason: 'ScaleUpOnQueue' });
+    expect(large).toMatchObject({ desiredReplicas: 16, reason: 'ScaleUpOnQueue' });
   });
 
   it('keeps pods started for a scale-up until the Ready pods alone carried the whole hold', () => {

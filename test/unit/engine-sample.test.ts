@@ -75,10 +75,10 @@ describe('computeEngineRatesOver (a rate window of several scrapes)', () => {
   it.each([
     ['one sample: no rate', [sample(0, 0, 0)], undefined],
     ['four scrapes over 45 s', [sample(0, 0, 0), sample(15_000, 15_000, 1_500), sample(30_000, 45_000, 3_000), sample(45_000, 90_000, 4_500)],
-      { from: 0, to: 45_000, promptTokensPerSecond: 2000, generationTokensPerSecond: 100, reset: false }],
+      { from: 0, to: 45_000, promptTokensPerSecond: 2000, generationTokensPerSecond: 100, reset: false, recentPromptTokensPerSecond: 3000, recentGenerationTokensPerSecond: 100 }],
     ['a restart in the middle: increases are summed piecewise, as Prometheus rate() does',
       [sample(0, 100_000, 10_000), sample(15_000, 115_000, 11_500), sample(30_000, 15_000, 1_500)],
-      { from: 0, to: 30_000, promptTokensPerSecond: 1000, generationTokensPerSecond: 100, reset: true }],
+      { from: 0, to: 30_000, promptTokensPerSecond: 1000, generationTokensPerSecond: 100, reset: true, recentPromptTokensPerSecond: 1000, recentGenerationTokensPerSecond: 100 }],
   ])('%s', (_name, history, expected) => {
     expect(computeEngineRatesOver(history)).toEqual(expected);
   });
