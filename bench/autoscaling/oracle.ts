@@ -88,23 +88,47 @@ export function computeBounds(trace: Trace, profile: ReplicaProfile, startupSeco
 }
 
 /** Replicas the oracle's schedule asks for at time t (seconds), each level created `leadSeconds` before it is needed. */
-export function computeOracleReplicas(bounds: Bounds, t: number, leadSeconds: number): number {
+export function computeOracleReplicas(bounds: Bounds, t: number, leadSeconds: number, minReplicas = 1): number {
   let count = 0;
   for (const level of bounds.runs) if (level.some((r) => t >= r.start - leadSeconds && t < r.end)) count++;
-  return Math.max(1, count);
+  return Math.max(minReplicas, count);
 }
 
 /**
  * The clairvoyant oracle as a policy: it reads its precomputed schedule, never the metrics, and creates each pod
  * the scheduling delay plus the median startup ahead of need (its pods still start with the simulator's spread).
+ * `oracle-zero-min` is the same schedule computed and played with minReplicas 0.
  */
-export function buildOraclePolicy(bounds: Bounds, leadSeconds: number): ScalingPolicy {
+export function buildOraclePolicy(bounds: Bounds, leadSeconds: number, name = 'oracle', minReplicas = 1): ScalingPolicy {
   return {
-    name: 'oracle',
+    name,
     periodSeconds: 5,
     scrapeIntervalSeconds: 60,
     decide(view: ScalingView): ScalingChoice {
-      return { desiredReplicas: computeOracleReplicas(bounds, view.now / 1000 + 1e-6, leadSeconds) };
+      return { desiredReplicas: computeOracleReplicas(bounds, view.now / 1000 + 1e-6, leadSeconds, minReplicas) };
     },
   };
+}
+
+/**
+ * oracle-zero-startup (§4.2 item 2): the per-minute R* itself, asked for at the start of each minute and played
+ * with no scheduling delay and no startup, so that its cost is G_int and its waits those of perfect foresight with
+ * instant replicas.
+ */
+export function buildZeroStartupOraclePolicy(bounds: Bounds, name = 'oracle-zero-startup'): ScalingPolicy {
+  return {
+    name,
+    periodSeconds: 5,
+    scrapeIntervalSeconds: 60,
+    decide(view: ScalingView): ScalingChoice {
+      const Δ = bounds.horizonSeconds / Math.max(1, bounds.replicas.length);
+      const b = Math.min(bounds.replicas.length - 1, Math.floor((view.now / 1000 + 1e-6) / Δ));
+      return { desiredReplicas: bounds.replicas[b] ?? 1 };
+    },
+  };
+}
+
+/** The largest per-minute R* of the trace: static@peak's replica count. */
+export function computePeakReplicas(bounds: Bounds): number {
+  return Math.max(1, ...bounds.replicas);
 }

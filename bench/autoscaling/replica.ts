@@ -46,8 +46,8 @@ export function computeRequestWork(profile: ReplicaProfile, input: number, outpu
   return profile.prefillSecondsPerToken * input + d * output;
 }
 
-/** Request states in RequestTable.state. */
-export const RequestState = { Arriving: 0, Queued: 1, Running: 2, Done: 3, Killed: 4, Dropped: 5 } as const;
+/** Request states in RequestTable.state. Refused: prompt + output above the engine's max_model_len (HTTP 400). */
+export const RequestState = { Arriving: 0, Queued: 1, Running: 2, Done: 3, Killed: 4, Dropped: 5, Refused: 6 } as const;
 
 /** Per-request state shared by all replicas of one run (typed arrays: a run replays up to millions of requests). */
 export class RequestTable {
@@ -167,6 +167,8 @@ export class ReplicaEngine {
   generationTokens = 0;
   /** Requests this replica completed (vllm:request_success_total). */
   finishedRequests = 0;
+  /** Seconds its completed requests spent running (vllm:request_inference_time_seconds_sum). */
+  runningSeconds = 0;
   /** Requests finishing after this time are killed (the end of a terminating pod's drain). */
   killAt = Infinity;
   /** End of the last step that did work. */
@@ -199,6 +201,7 @@ export class ReplicaEngine {
     rq.finished[id] = time;
     rq.state[id] = RequestState.Done;
     this.finishedRequests++;
+    this.runningSeconds += time - (rq.admitted[id] ?? time);
     rq.servedTokens += (rq.input[id] ?? 0) + (rq.output[id] ?? 0);
     rq.completed++;
   }

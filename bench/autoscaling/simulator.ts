@@ -2,6 +2,15 @@
 // draining, kube-proxy-like routing, a Prometheus-like scrape view with staleness, and a scaling policy called on its
 // own period. Deterministic for a seed; simulated time only; no I/O.
 //
+// Routing: `random` (kube-proxy: a uniform choice among the Ready endpoints; the default), `least-outstanding` (the
+// endpoint with the fewest running + waiting requests), or `gateway` (an endpoint picker with flow control: requests
+// wait in one FCFS gateway queue, and the head goes to the least-loaded Ready endpoint that has room, running + waiting
+// < M; while none has room they wait at the gateway, which counts as queue wait). The queue is re-checked at every
+// arrival, when an endpoint is added, and every gatewayPollSeconds while it is not empty. With every routing, requests
+// arriving while no endpoint is Ready wait at the gateway. A request whose prompt + output exceeds maxModelLen is
+// refused at arrival as vLLM does (HTTP 400): never queued, never served, counted in `refused`, and left out of
+// every waiting share.
+//
 // Pod: Pending (scheduling, 5 s; stays Pending with InsufficientGPU beyond the GPU quota) -> Starting (lognormal
 // startup, median L, sigma 0.2; billed) -> Ready (serves; /metrics from here on; in the endpoints 2 s later) ->
 // Terminating (out of the endpoints after 2 s; keeps serving what it holds, as the rendered preStop drain does, for up
@@ -16,7 +25,7 @@ import type { ReplicaProfile } from './replica.js';
 import { ReplicaEngine, RequestState, RequestTable } from './replica.js';
 import type { Trace } from './trace.js';
 
-export type Routing = 'random' | 'least-outstanding';
+export type Routing = 'random' | 'least-outstanding' | 'gateway';
 
 export interface SimulationConfig {
   /** The replica model, already scaled by the capacity multiplier. */
@@ -46,6 +55,10 @@ export interface SimulationConfig {
    * running before (at t = 0 every replica is empty, which no running autoscaler ever sees).
    */
   controllerStartSeconds: number;
+  /** The engine's max_model_len: a request with prompt + output tokens above it is refused (HTTP 400) at arrival. */
+  maxModelLen: number;
+  /** With `gateway` routing, how often a non-empty gateway queue is re-checked for room, in seconds. */
+  gatewayPollSeconds: number;
 }
 
 export const DEFAULT_SIMULATION: Omit<SimulationConfig, 'profile' | 'startupSeconds' | 'initialReplicas' | 'horizonSeconds'> = {
@@ -60,6 +73,9 @@ export const DEFAULT_SIMULATION: Omit<SimulationConfig, 'profile' | 'startupSeco
   seriesStepSeconds: 10,
   rateWindowSeconds: RATE_WINDOW_SECONDS,
   controllerStartSeconds: 60,
+  // The LFM2-24B-A2B example's --max-model-len.
+  maxModelLen: 32768,
+  gatewayPollSeconds: 0.1,
 };
 
 export interface SeriesPoint {
@@ -72,7 +88,11 @@ export interface SimulationResult {
   policy: string;
   gpuHours: number;
   gpuHoursStarting: number;
+  /** Requests in the trace, refused ones included. */
   requests: number;
+  /** Requests refused at arrival (prompt + output > maxModelLen). The waiting shares and percentiles below are over
+   * the other requests (requests - refused). */
+  refused: number;
   waitOver1sPct: number;
   waitOver5sPct: number;
   waitOver30sPct: number;
@@ -88,6 +108,8 @@ export interface SimulationResult {
   servedTokens: number;
   traceTokens: number;
   killedOrDroppedTokens: number;
+  /** Tokens of refused requests: servedTokens + killedOrDroppedTokens + refusedTokens = traceTokens. */
+  refusedTokens: number;
   series: SeriesPoint[];
 }
 
@@ -108,7 +130,7 @@ interface SimPod {
   routable: boolean;
 }
 
-const EVENT = { Schedule: 0, Ready: 1, EndpointAdd: 2, EndpointRemove: 3, Gone: 4, Scrape: 5, Tick: 6, Series: 7, EarlyScrape: 8 } as const;
+const EVENT = { Schedule: 0, Ready: 1, EndpointAdd: 2, EndpointRemove: 3, Gone: 4, Scrape: 5, Tick: 6, Series: 7, EarlyScrape: 8, GatewayPoll: 9 } as const;
 type EventKind = (typeof EVENT)[keyof typeof EVENT];
 
 /** A min-heap of timed events, ties broken by insertion order (deterministic). */
@@ -156,6 +178,29 @@ class EventQueue {
   }
 }
 
+/** A FIFO of request ids (the gateway queue): O(1) push and shift. */
+class GatewayQueue {
+  private items: number[] = [];
+  private head = 0;
+  get size(): number { return this.items.length - this.head; }
+  push(id: number): void { this.items.push(id); }
+  peek(): number { return this.items[this.head] ?? -1; }
+  shift(): number {
+    const id = this.items[this.head++] ?? -1;
+    if (this.head > 4096 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return id;
+  }
+  drain(): number[] {
+    const out = this.items.slice(this.head);
+    this.items = [];
+    this.head = 0;
+    return out;
+  }
+}
+
 const METRIC_NAMES = buildSampleMetricNames(ENGINES.VLLM);
 
 /** A vLLM-format /metrics page for one replica (what the operator's loop would scrape). */
@@ -179,6 +224,10 @@ export function renderEngineMetrics(engine: ReplicaEngine, createdSeconds: numbe
     `# TYPE ${METRIC_NAMES.requestsTotal} counter`,
     `${METRIC_NAMES.requestsTotal}{engine="0",finished_reason="stop",model_name="lfm2-24b"} ${engine.finishedRequests}`,
     `${METRIC_NAMES.requestsTotal}{engine="0",finished_reason="length",model_name="lfm2-24b"} 0.0`,
+    `# HELP vllm:request_inference_time_seconds Histogram of time spent in RUNNING phase for request.`,
+    `# TYPE vllm:request_inference_time_seconds histogram`,
+    `vllm:request_inference_time_seconds_sum${labels} ${engine.runningSeconds}`,
+    `vllm:request_inference_time_seconds_count${labels} ${engine.finishedRequests}`,
     '',
   ].join('\n');
 }
@@ -190,6 +239,11 @@ function percentile(sorted: Float64Array, q: number): number {
 
 /** Replays `trace` against `policy` and measures cost and waiting. */
 export function runSimulation(trace: Trace, policy: ScalingPolicy, config: SimulationConfig): SimulationResult {
+  return runSimulationWithRequests(trace, policy, config).result;
+}
+
+/** runSimulation, also returning the per-request table (admission, first token, finish, final state) to inspect. */
+export function runSimulationWithRequests(trace: Trace, policy: ScalingPolicy, config: SimulationConfig): { result: SimulationResult; requests: RequestTable } {
   const n = trace.arrival.length;
   const requests = new RequestTable(trace.arrival, trace.input, trace.output, config.clientTimeoutSeconds);
   const startupRandom: Random = buildRandom(config.seed * 7919 + 1);
@@ -198,6 +252,10 @@ export function runSimulation(trace: Trace, policy: ScalingPolicy, config: Simul
   const pods: SimPod[] = [];
   const routable: SimPod[] = [];
   const gateway: number[] = [];
+  // `gateway` routing: the FCFS queue of the endpoint picker, and whether a poll of it is scheduled.
+  const held = new GatewayQueue();
+  let pollPending = false;
+  const maxRunning = config.profile.maxRunning;
   let gpusInUse = 0;
   const waitingForGpu: SimPod[] = [];
   let specReplicas = config.initialReplicas;
@@ -236,6 +294,42 @@ export function runSimulation(trace: Trace, policy: ScalingPolicy, config: Simul
     if (!engine) throw new Error('routable pod without an engine');
     engine.advance(t);
     engine.enqueue(id);
+  };
+
+  // Gateway routing: the head of the queue goes to the least-loaded Ready endpoint with room (running + waiting < M;
+  // ties to the first in endpoint order) until none has room; requests held past the client timeout are dropped.
+  const pumpGateway = (t: number): void => {
+    while (held.size > 0 && t - (requests.arrival[held.peek()] ?? 0) > config.clientTimeoutSeconds) requests.state[held.shift()] = RequestState.Dropped;
+    if (held.size > 0 && routable.length > 0) {
+      for (const p of routable) p.engine?.advance(t);
+      while (held.size > 0) {
+        let target: ReplicaEngine | undefined;
+        let best = maxRunning;
+        for (const p of routable) {
+          const o = p.engine?.outstanding ?? maxRunning;
+          if (o < best) { best = o; target = p.engine; }
+        }
+        if (!target) break;
+        target.enqueue(held.shift());
+      }
+    }
+    if (held.size > 0 && !pollPending) {
+      pollPending = true;
+      events.push(t + config.gatewayPollSeconds, EVENT.GatewayPoll);
+    }
+  };
+
+  const arrive = (id: number, t: number): void => {
+    if ((requests.input[id] ?? 0) + (requests.output[id] ?? 0) > config.maxModelLen) {
+      requests.state[id] = RequestState.Refused;
+      return;
+    }
+    if (config.routing !== 'gateway') {
+      dispatch(id, t);
+      return;
+    }
+    held.push(id);
+    pumpGateway(t);
   };
 
   const flushGateway = (t: number): void => {
@@ -341,6 +435,9 @@ export function runSimulation(trace: Trace, policy: ScalingPolicy, config: Simul
         podSample.promptTokensPerSecond = rates.promptTokensPerSecond;
         podSample.generationTokensPerSecond = rates.generationTokensPerSecond;
         if (rates.requestsPerSecond !== undefined) podSample.requestsPerSecond = rates.requestsPerSecond;
+        if (rates.meanRunning !== undefined) podSample.meanRunning = rates.meanRunning;
+        if (rates.recentPromptTokensPerSecond !== undefined) podSample.recentPromptTokensPerSecond = rates.recentPromptTokensPerSecond;
+        if (rates.recentGenerationTokensPerSecond !== undefined) podSample.recentGenerationTokensPerSecond = rates.recentGenerationTokensPerSecond;
       }
       latestSamples.set(p.id, podSample);
     }
@@ -348,6 +445,8 @@ export function runSimulation(trace: Trace, policy: ScalingPolicy, config: Simul
 
   const tick = (t: number): void => {
     const view: ScalingView = { now: t * 1000, currentReplicas: specReplicas, pods: buildPodViews(), samples: [...latestSamples.values()] };
+    // An endpoint picker with flow control reports the requests it holds; kube-proxy routing has no such queue.
+    if (config.routing === 'gateway') view.gatewayWaiting = held.size + gateway.length;
     const desired = Math.max(0, Math.round(policy.decide(view).desiredReplicas));
     if (desired === specReplicas) return;
     const direction = Math.sign(desired - specReplicas);
@@ -404,6 +503,7 @@ export function runSimulation(trace: Trace, policy: ScalingPolicy, config: Simul
           pod.routable = true;
           routable.push(pod);
           flushGateway(t);
+          pumpGateway(t);
           break;
         case EVENT.EndpointRemove: {
           if (!pod || !pod.engine) break;
@@ -439,6 +539,10 @@ export function runSimulation(trace: Trace, policy: ScalingPolicy, config: Simul
           tick(t);
           if (t + policy.periodSeconds <= H) events.push(t + policy.periodSeconds, EVENT.Tick);
           break;
+        case EVENT.GatewayPoll:
+          pollPending = false;
+          pumpGateway(t);
+          break;
         case EVENT.Series: {
           const ready = pods.filter((p) => p.state === 'Ready').length;
           series.push({ t, requested: specReplicas, ready });
@@ -448,7 +552,7 @@ export function runSimulation(trace: Trace, policy: ScalingPolicy, config: Simul
       }
       continue;
     }
-    dispatch(next, tArrival);
+    arrive(next, tArrival);
     next++;
   }
 
@@ -462,41 +566,52 @@ export function runSimulation(trace: Trace, policy: ScalingPolicy, config: Simul
     }
   }
   for (const id of gateway) requests.state[id] = RequestState.Dropped;
+  for (const id of held.drain()) requests.state[id] = RequestState.Dropped;
 
-  // Waits: admission - arrival; a request never admitted waited forever.
+  // Waits: admission - arrival, over the requests not refused; a request never admitted waited forever.
   const waits = new Float64Array(n);
+  let m = 0;
   let killed = 0;
   let dropped = 0;
+  let refused = 0;
   let over1 = 0;
   let over5 = 0;
   let over30 = 0;
   let traceTokens = 0;
   let lostTokens = 0;
+  let refusedTokens = 0;
   for (let i = 0; i < n; i++) {
     const state = requests.state[i];
     const tokens = (requests.input[i] ?? 0) + (requests.output[i] ?? 0);
     traceTokens += tokens;
+    if (state === RequestState.Refused) {
+      refused++;
+      refusedTokens += tokens;
+      continue;
+    }
     if (state === RequestState.Killed) { killed++; lostTokens += tokens; }
     if (state === RequestState.Dropped) { dropped++; lostTokens += tokens; }
     const admitted = requests.admitted[i] ?? NaN;
     const w = Number.isNaN(admitted) ? Infinity : admitted - (requests.arrival[i] ?? 0);
-    waits[i] = w;
+    waits[m++] = w;
     if (w > 1) over1++;
     if (w > 5) over5++;
     if (w > 30) over30++;
   }
-  waits.sort();
-  return {
+  const sorted = waits.subarray(0, m).sort();
+  const share = (count: number): number => (m === 0 ? 0 : (100 * count) / m);
+  const result: SimulationResult = {
     policy: policy.name,
     gpuHours: gpuSeconds / 3600,
     gpuHoursStarting: gpuSecondsStarting / 3600,
     requests: n,
-    waitOver1sPct: (100 * over1) / n,
-    waitOver5sPct: (100 * over5) / n,
-    waitOver30sPct: (100 * over30) / n,
-    p50WaitSeconds: percentile(waits, 0.5),
-    p99WaitSeconds: percentile(waits, 0.99),
-    maxWaitSeconds: waits[n - 1] ?? 0,
+    refused,
+    waitOver1sPct: share(over1),
+    waitOver5sPct: share(over5),
+    waitOver30sPct: share(over30),
+    p50WaitSeconds: percentile(sorted, 0.5),
+    p99WaitSeconds: percentile(sorted, 0.99),
+    maxWaitSeconds: sorted[m - 1] ?? 0,
     killed,
     dropped,
     scaleActions,
@@ -505,6 +620,8 @@ export function runSimulation(trace: Trace, policy: ScalingPolicy, config: Simul
     servedTokens: requests.servedTokens,
     traceTokens,
     killedOrDroppedTokens: lostTokens,
+    refusedTokens,
     series,
   };
+  return { result, requests };
 }

@@ -1,5 +1,7 @@
 // Request traces for the autoscaling benchmark: the Azure LLM inference CSV format, the amplify transform and the
 // synthetic unit traces of reference/autoscaling.md §5.2. Pure functions of their text and seed; no file I/O here.
+// The other generated traces (bursty, diurnal, heavy-tail, decode-heavy) and the transforms (scaleLengths,
+// timeScale, windowTrace) are in generators.ts; buildTraceOfKind there builds any synthetic:KIND.
 import type { Random } from './random.js';
 import { buildRandom, computeExponential, computeLognormal } from './random.js';
 

@@ -4,6 +4,7 @@
 // One call per scrape interval I, in named phases (each a function below with its own formula):
 //   classifyPods        r Ready, starting, blocked (Pending for GPUs, unschedulable, quota-refused), terminating
 //   selectFresh         samples of Ready pods no older than 2 I; a Ready pod without one is silent or missing
+//                       (W below also counts the requests held at a gateway, when the request path reports them)
 //   measureLoad         U0 = Σ prompt / P + Σ gen / G (or Σ tokens / T): the served load in replicas at target over
 //                       the rate window, or over the last scrape interval when that is BURST_RATIO x higher; W = Σ waiting; per-pod
 //                       observations for the capacity fit
@@ -77,6 +78,8 @@ export interface DecideInput {
   refusedReplicas?: number;
   /** Most requests one engine runs at once (spec.serving.maxConcurrentSequences), when known: sharpens the capacity fit. */
   batchLimit?: number;
+  /** Requests held at the gateway (an endpoint picker's flow-control queue): waiting like the engines' queues. */
+  gatewayWaiting?: number;
 }
 
 export interface ScaleLoad {
@@ -385,7 +388,9 @@ export function decide(input: DecideInput): ScaleDecision {
   const pods = classifyPods(input.pods, input.refusedReplicas ?? 0);
   const r = pods.ready;
   const fresh = selectFresh(input.samples, pods.readyNames, now, intervalMs);
-  const m = measureLoad(policy, fresh);
+  const measuredLoad = measureLoad(policy, fresh);
+  // Requests held at a gateway wait like those in the engines' queues (and only there while the engines run full).
+  const m = { ...measuredLoad, waiting: measuredLoad.waiting + Math.max(0, input.gatewayWaiting ?? 0) };
   const missing = r - (m.hasTarget ? m.withRates : m.reporting);
   const blind = r === 0 || m.reporting === 0 || (m.hasTarget && m.withRates === 0);
   const silent = r - m.reporting;

@@ -50,6 +50,11 @@ export interface ScalingView {
   samples: readonly PodSample[];
   /** Replicas the ReplicaSet could not create (ResourceQuota refusals, from the Deployment's ReplicaFailure). */
   refusedReplicas?: number;
+  /**
+   * Requests held in front of the engines (an endpoint picker's flow-control queue), when the request path reports
+   * them: with such a gateway the engines' own queues stay short and the backlog is only visible here.
+   */
+  gatewayWaiting?: number;
 }
 
 export interface ScalingChoice {
@@ -85,6 +90,7 @@ export function buildOperatorPolicy(spec: AutoscalingSpec, status?: AutoscalingS
         currentReplicas: view.currentReplicas,
         now: view.now,
         refusedReplicas: view.refusedReplicas ?? 0,
+        ...(view.gatewayWaiting !== undefined ? { gatewayWaiting: view.gatewayWaiting } : {}),
         ...(batchLimit !== undefined ? { batchLimit } : {}),
       });
       state = decision.state;
