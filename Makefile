@@ -65,8 +65,12 @@ test-unit: build ## Unit tests (pure code, no cluster)
 test-integration: build tools ## Integration tests against a real local control plane
 	npx vitest run --project integration
 
+.PHONY: bench-smoke
+bench-smoke: build ## The autoscaling benchmark's smoke suite (every policy on four tiny traces; checks it runs, not its targets)
+	node dist/bench/autoscaling/main.js --suite --smoke > /dev/null
+
 .PHONY: test
-test: typecheck lint verify test-unit test-integration ## Everything CI runs: typecheck, lint, verify, unit and integration tests
+test: typecheck lint verify test-unit bench-smoke test-integration ## Everything CI runs: typecheck, lint, verify, unit tests, the benchmark smoke suite, integration tests
 
 .PHONY: bench
 bench: build tools ## Benchmarks: autoscaling on the Azure trace, and reconcile throughput against the API server's limit
