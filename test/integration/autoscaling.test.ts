@@ -22,9 +22,16 @@ class StandInFleet {
   private timer?: NodeJS.Timeout;
   private unregister = new Map<string, () => void>();
   private busy = false;
+  private extraWaiting = 0;
 
   constructor(private readonly name: string, private readonly slots = 4, private readonly serviceSeconds = 1) {
     this.generator = new LoadGenerator(() => [...this.standIns.entries()].filter(([uid]) => this.ready.has(uid)).map(([, s]) => s));
+  }
+
+  /** A standing backlog: every stand-in, now and later, reports `perPod` more waiting requests (0 clears it). */
+  setExtraWaiting(perPod: number): void {
+    this.extraWaiting = perPod;
+    for (const s of this.standIns.values()) s.extraWaiting = perPod;
   }
 
   start(): void {
@@ -45,6 +52,7 @@ class StandInFleet {
       const ip = pod.status?.podIP;
       if (ip && !this.standIns.has(uid) && !pod.metadata?.deletionTimestamp) {
         const s = new EngineStandIn(pod.metadata!.name!, ip, 8000, { slots: this.slots, serviceSeconds: this.serviceSeconds, promptTokens: 1000, outputTokens: 200, servedName: this.name });
+        s.extraWaiting = this.extraWaiting;
         this.standIns.set(uid, s);
         await s.start();
         this.unregister.set(uid, devCluster().registerStandIn(ip, `${s.address}/drain`));
@@ -86,10 +94,15 @@ async function applyLfmd(b: LfmDeploymentBuilder): Promise<void> {
 const getLfmd = (name: string) => client().get<Lfmd>(RESOURCES.lfmDeployment, ns.name, name);
 const replicasOf = async (name: string) => (await client().get<V1Deployment & KubeObject>(RESOURCES.deployment, ns.name, name)).spec?.replicas;
 
-function autoscaled(name: string, policy: { minReplicas?: number; maxReplicas?: number; stabilizationWindowSeconds?: number; scaleDownDelaySeconds?: number } = {}) {
+function autoscaled(name: string, policy: {
+  minReplicas?: number; maxReplicas?: number; stabilizationWindowSeconds?: number; scaleDownDelaySeconds?: number;
+  promptTokensPerSecondPerReplica?: number; generationTokensPerSecondPerReplica?: number;
+} = {}) {
+  const { promptTokensPerSecondPerReplica: p, generationTokensPerSecondPerReplica: g } = policy;
   const b = lfmDeployment(name).quantization('FP8').serving({ drainSeconds: 20 }).autoscaling({
     enabled: true, minReplicas: policy.minReplicas ?? 1, maxReplicas: policy.maxReplicas ?? 3, queueDepthPerReplica: 2,
     scrapeIntervalSeconds: 1, stabilizationWindowSeconds: policy.stabilizationWindowSeconds ?? 4, scaleDownDelaySeconds: policy.scaleDownDelaySeconds ?? 4,
+    ...(p !== undefined && g !== undefined ? { promptTokensPerSecondPerReplica: p, generationTokensPerSecondPerReplica: g } : {}),
   }).podAnnotations({ 'devcluster.lfm-operator.io/ready-delay-seconds': '3' });
   return b;
 }
@@ -173,7 +186,9 @@ describe('autoscaling on queue depth', () => {
       expect(await replicasOf('short')).toBe(4);
       return r;
     }, { timeoutMs: 60_000 });
-    expect(l.status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
+    // Ready may read False for the instant between a scale and the Deployment controller observing it (the child's
+    // generation moves with spec.replicas); it must settle True while the extra pods wait for GPUs.
+    await eventually(async () => expect((await getLfmd('short')).status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True'), { timeoutMs: 15_000 });
     expect(l.status?.autoscaling?.reason).toMatch(/WaitingForGpus|ScaleUp/);
     expect(l.status?.readyReplicas).toBeLessThanOrEqual(2);
   });
@@ -199,5 +214,77 @@ describe('autoscaling on queue depth', () => {
     await eventually(async () => expect(await replicasOf('handover')).toBe(1), { timeoutMs: 90_000, intervalMs: 250 });
     expect(Date.now() - idleSince).toBeGreaterThanOrEqual(20_000);
     expect(fleet.generator.cut).toBe(0);
+  });
+
+  it('a standing backlog holds the count', { timeout: 240_000 }, async () => {
+    // A stand-in replica serves 4 requests/s (4 slots x 1 s) of 1000 prompt + 200 generated tokens: 4000 + 800 tokens/s.
+    // Targets at 0.8 of that (6400 and 1280 tokens/s, a full replica = 1.25 targets): one request is 0.3125
+    // replica-seconds, and tokens/s / 3840 replicas of load.
+    const P = 6400;
+    const G = 1280;
+    const replicasOfThroughput = (tokensPerSecond: number) => (tokensPerSecond * (1000 / 1200)) / P + (tokensPerSecond * (200 / 1200)) / G;
+    const HOLD_S = 20;
+    const op = startOperator({ kubeconfig, namespace: ns.name });
+    await op.waitForLog('became leader');
+    const fleet = new StandInFleet('backlog');
+    fleets.push(fleet);
+    fleet.start();
+    await applyLfmd(autoscaled('backlog', { maxReplicas: 3, stabilizationWindowSeconds: 4, scaleDownDelaySeconds: HOLD_S, promptTokensPerSecondPerReplica: P, generationTokensPerSecondPerReplica: G }));
+    await eventually(async () => expect(fleet.ready.size).toBe(1), { timeoutMs: 30_000 });
+
+    // A short burst (8 requests/s, 2.5 replicas of load) scales to 3; then 3 requests/s (0.94 of a replica), which the
+    // 3 replicas serve with short queues once the burst's queue has drained.
+    fleet.generator.ratePerSecond = 8;
+    await eventually(async () => expect(await replicasOf('backlog')).toBe(3), { timeoutMs: 30_000 });
+    fleet.generator.ratePerSecond = 3;
+    await eventually(() => {
+      expect(fleet.ready.size).toBe(3);
+      expect(fleet.generator.outstanding()).toBeLessThan(8);
+    }, { timeoutMs: 60_000 });
+    await eventually(async () => expect((await getLfmd('backlog')).status?.autoscaling?.desiredReplicas).toBe(3));
+    const readyAtStart = fleet.ready.size;
+
+    // The standing backlog: 4 waiting requests on every Ready pod (2 x queueDepthPerReplica), constant, while the
+    // token throughput alone needs at most 2 replicas. It must hold the count for well past the 20 s hold.
+    fleet.setExtraWaiting(4);
+    const seenAt = await eventually(async () => {
+      expect((await getLfmd('backlog')).status?.autoscaling?.queueDepth).toBeGreaterThanOrEqual(4 * readyAtStart);
+      return Date.now();
+    }, { timeoutMs: 15_000, intervalMs: 100 });
+    const standMs = (HOLD_S + 15) * 1000;
+    let minDesired = Infinity;
+    let minReplicas = Infinity;
+    const timeline: string[] = [];
+    let last = '';
+    let lastStatus: NonNullable<Lfmd['status']>['autoscaling'];
+    // Every observation counts: the wait ends after standMs of them (or at the first one below the Ready count).
+    await eventually(async () => {
+      const a = (await getLfmd('backlog')).status?.autoscaling;
+      const replicas = (await replicasOf('backlog')) ?? 0;
+      const desired = a?.desiredReplicas ?? 0;
+      lastStatus = a;
+      minDesired = Math.min(minDesired, desired);
+      minReplicas = Math.min(minReplicas, replicas);
+      const seen = `desired ${desired}, spec.replicas ${replicas}, queueDepth ${a?.queueDepth}, ${a?.tokensPerSecond} tokens/s`;
+      if (seen.replace(/, \d+ tokens\/s$/, '') !== last.replace(/, \d+ tokens\/s$/, '')) timeline.push(`+${((Date.now() - seenAt) / 1000).toFixed(1)}s ${seen}: ${a?.reason}`);
+      last = seen;
+      if (Math.min(minDesired, minReplicas) < readyAtStart) return;
+      expect(Date.now() - seenAt).toBeGreaterThanOrEqual(standMs);
+    }, { timeoutMs: standMs + 30_000, intervalMs: 250 });
+    timeline.push(`+${((Date.now() - seenAt) / 1000).toFixed(1)}s (last) ${last}: ${lastStatus?.reason}`);
+    const observed = `observed over the standing backlog:\n${timeline.join('\n')}`;
+    expect(minDesired, `lowest status.autoscaling.desiredReplicas; ${observed}`).toBeGreaterThanOrEqual(readyAtStart);
+    expect(minReplicas, `lowest Deployment spec.replicas; ${observed}`).toBeGreaterThanOrEqual(readyAtStart);
+    // The scenario is what it claims: the queue still stood at the end and the throughput alone needed fewer replicas.
+    expect(lastStatus?.queueDepth, observed).toBeGreaterThan(2 * readyAtStart);
+    expect(replicasOfThroughput(lastStatus?.tokensPerSecond ?? Infinity), observed).toBeLessThanOrEqual(readyAtStart - 1);
+
+    // The backlog clears and the load stops: now the count goes down.
+    fleet.setExtraWaiting(0);
+    fleet.generator.ratePerSecond = 0;
+    await eventually(async () => {
+      expect((await getLfmd('backlog')).status?.autoscaling?.desiredReplicas).toBeLessThan(readyAtStart);
+      expect(await replicasOf('backlog')).toBeLessThan(readyAtStart);
+    }, { timeoutMs: 90_000, intervalMs: 500 });
   });
 });

@@ -1,7 +1,9 @@
 // Engine stand-ins and a load generator for the autoscaling tests. A stand-in serves /health, vLLM-format /metrics
 // and POST /drain on a pod's loopback IP; the load generator (a queue model) owns the requests: it dispatches them
 // to stand-ins whose pods are Ready, completes them after their service time, and counts requests cut short when a
-// stand-in goes away before finishing them. Nothing here dials anything but 127.0.0.0/8.
+// stand-in goes away before finishing them. A test can also make a stand-in report a standing backlog (extraWaiting):
+// requests in its waiting gauge that never move, at whatever throughput the load generator gives it. Nothing here
+// dials anything but 127.0.0.0/8.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -22,6 +24,13 @@ export class EngineStandIn {
   readonly waiting: Request[] = [];
   promptTotal = 0;
   generationTotal = 0;
+  /** Requests finished (vllm:request_success_total). */
+  finishedTotal = 0;
+  /**
+   * Requests added to the reported waiting gauge on top of the real queue: a standing backlog that neither grows nor
+   * drains, whatever the throughput. It is only reported (drains and busy() ignore it); set it to 0 to clear it.
+   */
+  extraWaiting = 0;
   /** When true, /metrics and /health stop answering (a hung engine). */
   silent = false;
   draining = false;
@@ -66,7 +75,7 @@ export class EngineStandIn {
     return [
       '# HELP vllm:num_requests_waiting Number of requests waiting to be processed.',
       '# TYPE vllm:num_requests_waiting gauge',
-      `vllm:num_requests_waiting{${l}} ${this.waiting.length}`,
+      `vllm:num_requests_waiting{${l}} ${this.waiting.length + this.extraWaiting}`,
       '# HELP vllm:num_requests_running Number of requests in model execution batches.',
       '# TYPE vllm:num_requests_running gauge',
       `vllm:num_requests_running{${l}} ${this.running.length}`,
@@ -76,6 +85,9 @@ export class EngineStandIn {
       '# HELP vllm:generation_tokens_total Number of generation tokens processed.',
       '# TYPE vllm:generation_tokens_total counter',
       `vllm:generation_tokens_total{${l}} ${this.generationTotal}`,
+      '# HELP vllm:request_success_total Count of successfully processed requests.',
+      '# TYPE vllm:request_success_total counter',
+      `vllm:request_success_total{${l},finished_reason="stop"} ${this.finishedTotal}`,
       '',
     ].join('\n');
   }
@@ -89,6 +101,7 @@ export class EngineStandIn {
         this.running.splice(i, 1);
         this.promptTotal += this.o.promptTokens;
         this.generationTotal += this.o.outputTokens;
+        this.finishedTotal++;
         finished++;
       }
     }
