@@ -104,9 +104,9 @@ export function buildKedaPolicy(threshold: number, bounds: BaselineBounds, name:
 
 /**
  * kubeai@target (substratusai/kubeai internal/modelautoscaler): every 10 s, a simple moving average over 10 min of
- * the active requests (running + waiting over the pods); desired = ceil(avg / target); a decrease is applied only
- * after 3 consecutive lower results (scaleDownDelaySeconds 30 / interval 10). The window starts filled with the first
- * observation (KubeAI restores its averages from a ConfigMap).
+ * the active requests (running + waiting over the pods, plus those a gateway holds); desired = ceil(avg / target); a
+ * decrease is applied only after 3 consecutive lower results (scaleDownDelaySeconds 30 / interval 10). The window
+ * starts filled with the first observation (KubeAI restores its averages from a ConfigMap).
  */
 export function buildKubeAiPolicy(targetPerPod: number, bounds: BaselineBounds, name: string): ScalingPolicy {
   const windowSize = 60;
@@ -119,7 +119,8 @@ export function buildKubeAiPolicy(targetPerPod: number, bounds: BaselineBounds, 
     periodSeconds: 10,
     scrapeIntervalSeconds: 10,
     decide(view: ScalingView): ScalingChoice {
-      const active = view.samples.reduce((a, s) => a + s.running + s.waiting, 0);
+      // KubeAI counts the requests in flight through its own proxy: with a gateway, those it holds too.
+      const active = (view.gatewayWaiting ?? 0) + view.samples.reduce((a, s) => a + s.running + s.waiting, 0);
       if (!window) {
         window = new Array<number>(windowSize).fill(active);
         sum = active * windowSize;
@@ -152,10 +153,15 @@ export interface KpaOptions {
   panicThreshold: number;
   /** How often the autoscaler samples concurrency and decides, in seconds. */
   periodSeconds: number;
+  /**
+   * Whether requests held in front of the engines (ScalingView.gatewayWaiting, with gateway routing) count as
+   * concurrency: Knative's activator and queue-proxy see them; AIBrix reads the engines' own metrics.
+   */
+  countGatewayWaiting: boolean;
 }
 
 /** Knative's config-autoscaler defaults (reference §1.3): rates 1000 up and 2 down, panic at 200%, no delay, 2-s ticks. */
-export const KNATIVE_KPA: KpaOptions = { scaleDownDelaySeconds: 0, maxScaleUpRate: 1000, maxScaleDownRate: 2, panicThreshold: 2, periodSeconds: 2 };
+export const KNATIVE_KPA: KpaOptions = { scaleDownDelaySeconds: 0, maxScaleUpRate: 1000, maxScaleDownRate: 2, panicThreshold: 2, periodSeconds: 2, countGatewayWaiting: true };
 
 /**
  * AIBrix's PodAutoscaler defaults for KPA (reference §1.4, context.NewBaseScalingContext): MaxScaleUpRate 2,
@@ -163,11 +169,11 @@ export const KNATIVE_KPA: KpaOptions = { scaleDownDelaySeconds: 0, maxScaleUpRat
  * cooldown is taken as its documented purpose ("prevents rapid scale-downs"): a decrease goes only to the highest
  * recommendation of the last 300 s, like the HPA's stabilization window.
  */
-export const AIBRIX_KPA: KpaOptions = { scaleDownDelaySeconds: 300, maxScaleUpRate: 2, maxScaleDownRate: 2, panicThreshold: 2, periodSeconds: 10 };
+export const AIBRIX_KPA: KpaOptions = { scaleDownDelaySeconds: 300, maxScaleUpRate: 2, maxScaleDownRate: 2, panicThreshold: 2, periodSeconds: 10, countGatewayWaiting: false };
 
 /**
  * kpa@x, kpa300@x, aibrix@x (knative/serving pkg/autoscaler/scaling/autoscaler.go; AIBrix's port): concurrency
- * (running + waiting) per pod, target x·M; stable window 60 s and panic window 6 s over the autoscaler's samples; dspc
+ * (running + waiting, plus the gateway's held requests for Knative) per pod, target x·M; stable window 60 s and panic window 6 s over the autoscaler's samples; dspc
  * and dppc clamped to [floor(ready / down), max(1, ceil(up x ready))]; panic when dppc / ready >= the threshold, in
  * panic never scale down, leave it after a stable window without crossing; then the scale-down delay (the max of the
  * desired counts over the delay).
@@ -197,7 +203,8 @@ export function buildKpaPolicy(targetPerPod: number, bounds: BaselineBounds, nam
     scrapeIntervalSeconds: o.periodSeconds,
     decide(view: ScalingView): ScalingChoice {
       const now = view.now;
-      history.push({ time: now, total: view.samples.reduce((a, s) => a + s.running + s.waiting, 0) });
+      const held = o.countGatewayWaiting ? (view.gatewayWaiting ?? 0) : 0;
+      history.push({ time: now, total: held + view.samples.reduce((a, s) => a + s.running + s.waiting, 0) });
       while (history.length > 0 && (history[0]?.time ?? 0) <= now - stableMs) history.shift();
       const ready = Math.max(1, view.pods.filter((p) => p.phase === 'Ready').length);
       const maxUp = Math.max(1, Math.ceil(o.maxScaleUpRate * ready));
@@ -318,7 +325,7 @@ const RULE_PERIOD_SECONDS = 15;
 /**
  * rule@H/h, a reference family of simple online rules (not a published autoscaler): every 15 s, measured load
  * U = Σ prompt tok/s / P + Σ gen tok/s / G over the Ready pods (P, G: one replica at utilization 1), plus the waiting
- * requests as replicas (Σ waiting x w / 60 s, w = U / finished requests per second, the last value seen);
+ * requests (the engines' and the gateway's) as replicas (Σ waiting x w / 60 s, w = U / finished requests per second, the last value seen);
  * recommendation = ceil((U + backlog) x (1 + h)); scale up at once, scale down to the highest recommendation of the
  * last H seconds.
  */
@@ -339,6 +346,7 @@ export function buildRulePolicy(holdSeconds: number, headroom: number, anchors: 
         finished += s.requestsPerSecond ?? 0;
         waiting += s.waiting;
       }
+      waiting += view.gatewayWaiting ?? 0;
       if (finished > 0 && load > 0) workPerRequest = load / finished;
       const backlog = workPerRequest === undefined ? 0 : (waiting * workPerRequest) / RULE_BACKLOG_SECONDS;
       const recommendation = Math.min(bounds.maxReplicas, Math.max(bounds.minReplicas, Math.ceil((load + backlog) * (1 + headroom) - 1e-9)));
