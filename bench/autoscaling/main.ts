@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { Worker, isMainThread, parentPort } from 'node:worker_threads';
 import type { GridName } from './baselines.js';
 import { BASELINE_FAMILIES, parseFamily } from './baselines.js';
+import { keepAdmissible } from './generators.js';
 import { ORACLE_PARAMETERS, computeBounds, computePeakReplicas } from './oracle.js';
 import type { PolicyRow, TraceKind } from './report.js';
 import { buildRows, computeTargets, computeVerdict, formatTable, formatVerdict } from './report.js';
@@ -147,7 +148,8 @@ interface EntryBounds { scenario: Omit<Scenario, 'trace'> & { name: string; requ
 function computeEntryBounds(options: ScenarioOptions): EntryBounds {
   const { trace, ...scenario } = buildScenario(options);
   const lead = scenario.simulation.schedulingSeconds + options.startupSeconds;
-  const zeroMin = computeBounds(trace, scenario.profile, options.startupSeconds, lead, { ...ORACLE_PARAMETERS, minReplicas: 0 });
+  // Like the oracle's own bounds, over the admitted requests only (refused ones are never served).
+  const zeroMin = computeBounds(keepAdmissible(trace, scenario.simulation.maxModelLen), scenario.profile, options.startupSeconds, lead, { ...ORACLE_PARAMETERS, minReplicas: 0 });
   return { scenario: { ...scenario, name: trace.name, requests: trace.arrival.length }, analytic: { 'oracle-zero-min': zeroMin.startup } };
 }
 

@@ -221,7 +221,7 @@ export function buildPolicy(job: PolicyJob, scenario: Scenario): ScalingPolicy {
     case 'oracle-zero-startup': return buildZeroStartupOraclePolicy(scenario.bounds, job.label);
     case 'oracle-zero-min': {
       const lead = scenario.simulation.schedulingSeconds + scenario.options.startupSeconds;
-      const zeroMin = computeBounds(scenario.trace, scenario.profile, scenario.options.startupSeconds, lead, { ...ORACLE_PARAMETERS, minReplicas: 0 });
+      const zeroMin = computeBounds(keepAdmissible(scenario.trace, scenario.simulation.maxModelLen), scenario.profile, scenario.options.startupSeconds, lead, { ...ORACLE_PARAMETERS, minReplicas: 0 });
       return buildOraclePolicy(zeroMin, lead, job.label, 0);
     }
     case 'static': return buildStaticPolicy(Math.min(bounds.maxReplicas, computePeakReplicas(scenario.bounds)), job.label);
