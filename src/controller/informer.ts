@@ -1,23 +1,54 @@
 // An informer: list, then watch from the list's resourceVersion, keeping a cache keyed by namespace/name and calling
 // handlers on changes. Unlike @kubernetes/client-node's informer it never stops: 410 Gone relists, any other error
 // restarts the list-watch after an exponential backoff with jitter (client-go's reflector behaviour).
-import type { KubeClient, KubeObject, ResourceType } from '../kube/client.js';
+import type { KubeList, KubeObject, ResourceType, WatchEvent } from '../kube/client.js';
 import { isGone } from '../kube/client.js';
 import { LABEL_DEPLOYMENT as POD_SELECTOR_LABEL } from '../render/children.js';
 
 export type InformerEvent = 'add' | 'update' | 'delete';
 
+/** The two API calls an informer makes. KubeClient satisfies it; unit tests pass an in-memory one. */
+export interface ListWatch<T extends KubeObject> {
+  list(type: ResourceType, options: { namespace?: string; labelSelector?: string; limit?: number; continue?: string }): Promise<KubeList<T>>;
+  watch(type: ResourceType, options: { namespace?: string; labelSelector?: string; resourceVersion: string; signal?: AbortSignal }, onEvent: (e: WatchEvent<T>) => void): Promise<void>;
+}
+
+/** The delay in milliseconds before restarting after the attempt-th consecutive failure (attempt ≥ 1). */
+export type Backoff = (attempt: number) => number;
+
+/** Waits ms, or less if the signal aborts first; never rejects. */
+export type Sleep = (ms: number, signal: AbortSignal) => Promise<void>;
+
 export interface InformerOptions<T extends KubeObject = KubeObject> {
   namespace?: string;
   labelSelector?: string;
-  /** Backoff after a failed list or watch: initial and maximum, in milliseconds. */
+  /** Backoff after a failed list or watch: initial and maximum, in milliseconds (default 500 and 30000). */
   backoffInitialMs?: number;
   backoffMaxMs?: number;
   onError?: (err: unknown, attempt: number) => void;
   random?: () => number;
+  /** Replaces the default exponentialBackoff built from backoffInitialMs, backoffMaxMs and random. */
+  backoff?: Backoff;
+  /** Default: a timer cancelled by the informer's stop(). */
+  sleep?: Sleep;
   /** Applied to every object before it is cached (client-go's SetTransform): drop what is never read. */
   transform?: (obj: T) => T;
 }
+
+/** delay(attempt) = min(maxMs, initialMs × 2^(attempt−1)) × (0.5 + random()): full doubling with ±50 % jitter. */
+export function exponentialBackoff(o: { initialMs: number; maxMs: number; random: () => number }): Backoff {
+  return (attempt) => Math.min(o.maxMs, o.initialMs * 2 ** (attempt - 1)) * (0.5 + o.random());
+}
+
+const sleepUnlessAborted: Sleep = (ms, signal) => new Promise<void>((resolve) => {
+  const done = () => {
+    clearTimeout(t);
+    signal.removeEventListener('abort', done);
+    resolve();
+  };
+  const t = setTimeout(done, ms);
+  signal.addEventListener('abort', done, { once: true });
+});
 
 /**
  * Cache transform: drops managedFields (the bulk of most objects) except whether each Apply manager owns
@@ -52,7 +83,7 @@ export class Informer<T extends KubeObject> {
   private syncedWaiters: (() => void)[] = [];
   private running?: Promise<void>;
 
-  constructor(private readonly client: KubeClient, readonly type: ResourceType, private readonly options: InformerOptions<T> = {}) {}
+  constructor(private readonly client: ListWatch<T>, readonly type: ResourceType, private readonly options: InformerOptions<T> = {}) {}
 
   on(handler: (event: InformerEvent, obj: T, old?: T) => void): void {
     this.handlers.push(handler);
@@ -93,7 +124,7 @@ export class Informer<T extends KubeObject> {
     let cont: string | undefined;
     let rv: string;
     do {
-      const page = await this.client.list<T>(this.type, { namespace: this.options.namespace, labelSelector: this.options.labelSelector, limit: 500, continue: cont });
+      const page = await this.client.list(this.type, { namespace: this.options.namespace, labelSelector: this.options.labelSelector, limit: 500, continue: cont });
       for (const item of page.items) {
         // List items carry no apiVersion/kind; restore them so handlers see whole objects.
         item.apiVersion ??= this.type.group ? `${this.type.group}/${this.type.version}` : this.type.version;
@@ -123,9 +154,10 @@ export class Informer<T extends KubeObject> {
   }
 
   private async run(): Promise<void> {
-    const initial = this.options.backoffInitialMs ?? 500;
-    const max = this.options.backoffMaxMs ?? 30_000;
-    const random = this.options.random ?? Math.random;
+    const backoff = this.options.backoff ?? exponentialBackoff({
+      initialMs: this.options.backoffInitialMs ?? 500, maxMs: this.options.backoffMaxMs ?? 30_000, random: this.options.random ?? Math.random,
+    });
+    const sleep = this.options.sleep ?? sleepUnlessAborted;
     let attempt = 0;
     let needList = true;
     while (!this.abort.signal.aborted) {
@@ -133,7 +165,7 @@ export class Informer<T extends KubeObject> {
         if (needList) await this.relist();
         needList = false;
         attempt = 0;
-        await this.client.watch<T>(this.type, {
+        await this.client.watch(this.type, {
           namespace: this.options.namespace, labelSelector: this.options.labelSelector,
           resourceVersion: this.resourceVersion, signal: this.abort.signal,
         }, (e) => {
@@ -157,11 +189,7 @@ export class Informer<T extends KubeObject> {
         if (isGone(err)) continue;
         attempt++;
         this.options.onError?.(err, attempt);
-        const delay = Math.min(max, initial * 2 ** (attempt - 1)) * (0.5 + random());
-        await new Promise<void>((resolve) => {
-          const t = setTimeout(resolve, delay);
-          this.abort.signal.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
-        });
+        await sleep(backoff(attempt), this.abort.signal);
       }
     }
   }
@@ -178,7 +206,7 @@ export interface Cache<T extends KubeObject> {
 export class InformerSet<T extends KubeObject> implements Cache<T> {
   readonly informers: Informer<T>[];
 
-  constructor(client: KubeClient, type: ResourceType, namespaces: readonly string[], options: InformerOptions<T> = {}) {
+  constructor(client: ListWatch<T>, type: ResourceType, namespaces: readonly string[], options: InformerOptions<T> = {}) {
     const scopes = namespaces.length > 0 ? namespaces : [undefined];
     this.informers = scopes.map((namespace) => new Informer<T>(client, type, { ...options, ...(namespace ? { namespace } : {}) }));
   }
