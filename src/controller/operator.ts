@@ -159,7 +159,7 @@ export class Operator {
         const result = await this.reconciler.reconcile(key, log);
         this.queue.forget(key);
         if (result.requeueAfterMs) this.queue.addAfter(key, result.requeueAfterMs);
-        this.metrics.reconcileTotal.inc({ result: result.requeueAfterMs ? 'requeue' : 'success' });
+        this.metrics.reconcileTotal.inc({ result: result.invalid ? 'invalid' : result.requeueAfterMs ? 'requeue' : 'success' });
         if (result.writes > 0) log.debug({ writes: result.writes }, 'reconciled');
       } catch (err) {
         const delay = this.queue.addRateLimited(key);

@@ -1,5 +1,6 @@
 // Reconciles one LfmDeployment, level-triggered:
 //   1. read it from the cache (gone or deleting: nothing to do; owner references let the garbage collector work);
+//      one that does not parse is reported (Stalled=Invalid, a Warning Event) and its children are left alone;
 //   2. plan and render its children with pure functions;
 //   3. refuse to adopt: a child name held by an object without our controller reference is a NameConflict (the
 //      child caches hold every object of their kind in the watched namespaces, so this needs no GET);
@@ -8,12 +9,13 @@
 //   5. prune children no longer desired (the PodDisruptionBudget below 2 replicas);
 //   6. compute status with pure code and apply it only when it changed; record Events on transitions.
 import type { V1Deployment, V1Pod } from '@kubernetes/client-node';
-import { LfmDeployment, type LfmDeploymentStatus } from '../api/v1alpha1.js';
+import { parseLfmDeployment } from '../api/parse.js';
+import { LfmDeployment, LfmDeploymentStatus } from '../api/v1alpha1.js';
 import type { EventRecorder, EventType } from '../kube/events.js';
 import { RESOURCES, ApiError, type KubeClient, type KubeObject, type ResourceType } from '../kube/client.js';
 import { AUTOSCALER_FIELD_MANAGER, FIELD_MANAGER, renderChildren, type RenderOptions } from '../render/children.js';
 import { buildPlanReport } from '../render/plan-report.js';
-import { computeStatus, isStatusCurrent, type ObservedState } from '../status/compute.js';
+import { computeInvalidStatus, computeStatus, isStatusCurrent, type ObservedState } from '../status/compute.js';
 import type { Logger } from '../telemetry/logger.js';
 import { isSubset, ownsField } from './compare.js';
 import { listPodsOf, type Cache } from './informer.js';
@@ -22,6 +24,8 @@ export interface ReconcileResult {
   /** Reconcile again after this many milliseconds (for example while a rollout progresses). */
   requeueAfterMs?: number;
   writes: number;
+  /** The resource is refused as Invalid (Stalled=True); counted apart from successes. */
+  invalid?: boolean;
 }
 
 export interface ReconcilerDeps {
@@ -58,11 +62,7 @@ export class Reconciler {
     let writes = 0;
 
     const parsed = LfmDeployment.safeParse(raw);
-    if (!parsed.success) {
-      // The API server validated it against the CRD; this only happens when the CRD and the operator disagree.
-      log.error({ issues: parsed.error.issues.slice(0, 5) }, 'resource does not parse; is the CRD older than the operator?');
-      return { writes };
-    }
+    if (!parsed.success) return this.reconcileInvalid(key, raw, log);
     const lfmd = parsed.data;
     const report = buildPlanReport(lfmd, this.d.renderOptions);
 
@@ -125,16 +125,43 @@ export class Reconciler {
       ...(applyError ? { applyError } : {}),
     }, now.toISOString().replace(/\.\d{3}Z$/, 'Z'));
 
-    if (!isStatusCurrent(lfmd.status, status)) {
-      await this.d.client.apply(RESOURCES.lfmDeployment, {
-        apiVersion: raw.apiVersion, kind: raw.kind, metadata: { name, namespace }, status,
-      }, FIELD_MANAGER, { force: true, subresource: 'status' });
-      writes++;
-      this.recordTransitions(raw, lfmd.status, status);
-    }
+    writes += await this.applyStatus(raw, lfmd.status, status);
 
     const reconciling = status.conditions?.find((c) => c.type === 'Reconciling')?.status === 'True';
-    return { writes, ...(reconciling ? { requeueAfterMs: 30_000 } : {}) };
+    return { writes, ...(reconciling ? { requeueAfterMs: 30_000 } : {}), ...(report.invalid ? { invalid: true } : {}) };
+  }
+
+  /**
+   * A resource that does not parse: the API server validated it against the installed CRD, so the CRD and this
+   * operator disagree. Its children are left as they are; the problems go to status (Stalled=Invalid) and an Event.
+   */
+  private async reconcileInvalid(key: string, raw: KubeObject, log: Logger): Promise<ReconcileResult> {
+    // parseLfmDeployment describes each zod issue by field path with its fix, as `lfm-operator plan` prints them.
+    const described = parseLfmDeployment(raw);
+    const problems = described.ok ? [] : described.problems;
+    const previous = LfmDeploymentStatus.safeParse((raw as { status?: unknown }).status);
+    const deployment = this.d.deployments.get(key) as V1Deployment | undefined;
+    const ownedDeployment = deployment && isOwnedBy(deployment as KubeObject, raw.metadata?.uid) ? deployment : undefined;
+    const now = (this.d.now ?? (() => new Date()))();
+    const status = computeInvalidStatus({
+      name: raw.metadata!.name!,
+      generation: raw.metadata?.generation ?? 0,
+      problems,
+      ...(previous.success && previous.data ? { previous: previous.data } : {}),
+      ...(ownedDeployment ? { deployment: ownedDeployment } : {}),
+    }, now.toISOString().replace(/\.\d{3}Z$/, 'Z'));
+    log.warn({ problems: problems.map((p) => p.field) }, 'resource does not parse; reported as Stalled=Invalid');
+    return { writes: await this.applyStatus(raw, previous.success ? previous.data : undefined, status), invalid: true };
+  }
+
+  /** Server-side applies the status subresource when it changed, and records Events on transitions. */
+  private async applyStatus(raw: KubeObject, before: LfmDeploymentStatus | undefined, status: LfmDeploymentStatus): Promise<number> {
+    if (isStatusCurrent(before, status)) return 0;
+    await this.d.client.apply(RESOURCES.lfmDeployment, {
+      apiVersion: raw.apiVersion, kind: raw.kind, metadata: { name: raw.metadata!.name, namespace: raw.metadata!.namespace }, status,
+    }, FIELD_MANAGER, { force: true, subresource: 'status' });
+    this.recordTransitions(raw, before, status);
+    return 1;
   }
 
   /**

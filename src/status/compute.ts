@@ -1,6 +1,7 @@
 // Pure. Computes an LfmDeployment's status (the fields lfm-operator owns) and its kstatus conditions from the
 // observed world; performs no I/O. Ready never depends on the autoscaler's current count, so scaling never flips it.
 import type { V1Deployment, V1Pod } from '@kubernetes/client-node';
+import type { FieldProblem } from '../api/parse.js';
 import type { Condition, LfmDeployment, LfmDeploymentStatus } from '../api/v1alpha1.js';
 import { buildPlanStatus, type PlanReport } from '../render/plan-report.js';
 import { computeEndpoint, LABEL_DEPLOYMENT } from '../render/children.js';
@@ -14,6 +15,17 @@ export interface ObservedState {
   nameConflict?: { kind: string; name: string };
   /** The last apply failed with this message (for example a forbidden or invalid child). */
   applyError?: string;
+}
+
+/** What the reconciler observes of a resource that does not parse: no spec to plan, only its name and children. */
+export interface InvalidObservedState {
+  name: string;
+  generation: number;
+  /** Every problem zod found, each with its field path and fix (src/api/parse.ts). */
+  problems: readonly FieldProblem[];
+  /** The status as last written, when it still parses. */
+  previous?: LfmDeploymentStatus;
+  deployment?: V1Deployment;
 }
 
 export type ConditionType = 'Ready' | 'Reconciling' | 'Stalled' | 'Scheduled';
@@ -64,29 +76,71 @@ export function computeConditions(o: ObservedState): Record<ConditionType, Condi
     stalled = { status: 'True', reason: 'RolloutStalled', message: `the rollout made no progress within spec.rollout.progressDeadlineSeconds (${deployment.spec?.progressDeadlineSeconds ?? '?'} s)${unschedulable.count > 0 ? `: ${unschedulable.count} pod(s) cannot be scheduled: ${unschedulable.message}` : ''}` };
   }
 
-  const isStalled = stalled.status === 'True';
+  if (stalled.status === 'True') return computeBlockedConditions(stalled);
   const observedChild = deployment !== undefined && (deployment.status?.observedGeneration ?? 0) >= (deployment.metadata?.generation ?? 0);
   const updated = deployment?.status?.updatedReplicas ?? 0;
   const total = deployment?.status?.replicas ?? 0;
   const rolloutDone = observedChild && updated >= desired && total <= desired && readyCurrent >= Math.min(desired, required);
 
-  const ready: ConditionValue = isStalled
-    ? { status: 'False', reason: stalled.reason, message: stalled.message }
-    : readyCurrent >= required && observedChild
-      ? { status: 'True', reason: 'Ready', message: `${readyCurrent} of ${required} required replicas are ready` }
-      : { status: 'False', reason: deployment ? 'ReplicasNotReady' : 'Creating', message: `${readyCurrent} of ${required} required replicas are ready` };
+  const ready: ConditionValue = readyCurrent >= required && observedChild
+    ? { status: 'True', reason: 'Ready', message: `${readyCurrent} of ${required} required replicas are ready` }
+    : { status: 'False', reason: deployment ? 'ReplicasNotReady' : 'Creating', message: `${readyCurrent} of ${required} required replicas are ready` };
 
-  const reconciling: ConditionValue = isStalled || rolloutDone
-    ? { status: 'False', reason: isStalled ? stalled.reason : 'Reconciled', message: isStalled ? 'blocked; see Stalled' : 'the current spec is rolled out' }
+  const reconciling: ConditionValue = rolloutDone
+    ? { status: 'False', reason: 'Reconciled', message: 'the current spec is rolled out' }
     : { status: 'True', reason: !observedChild ? 'Applying' : updated < desired ? 'RollingOut' : 'WaitingForReady', message: `${updated} of ${desired} replicas updated, ${readyCurrent} ready` };
 
   let scheduled: ConditionValue | undefined;
-  if (!isStalled && deployment) {
+  if (deployment) {
     scheduled = unschedulable.count > 0
       ? { status: 'False', reason: unschedulable.gpuShort ? 'InsufficientGPU' : 'Unschedulable', message: `${unschedulable.count} pod(s) wait to be scheduled: ${unschedulable.message}` }
       : { status: 'True', reason: 'Scheduled', message: 'every pod is scheduled' };
   }
   return { Ready: ready, Reconciling: reconciling, Stalled: stalled, Scheduled: scheduled };
+}
+
+/** A blocker holds everything: Ready and Reconciling are False with its reason, Scheduled is left out. */
+function computeBlockedConditions(stalled: ConditionValue): Record<ConditionType, ConditionValue | undefined> {
+  return {
+    Ready: { status: 'False', reason: stalled.reason, message: stalled.message },
+    Reconciling: { status: 'False', reason: stalled.reason, message: 'blocked; see Stalled' },
+    Stalled: stalled,
+    Scheduled: undefined,
+  };
+}
+
+const MAX_INVALID_PROBLEMS = 10;
+
+/**
+ * The Stalled=Invalid message of a resource that does not parse: each problem as `field: fix`. Built from field paths
+ * and zod's messages only, never from the values (a value may be a secret pasted in the wrong field).
+ */
+export function buildInvalidMessage(problems: readonly FieldProblem[]): string {
+  const shown = problems.slice(0, MAX_INVALID_PROBLEMS).map((p) => (p.field ? `${p.field}: ${p.message}` : p.message));
+  const more = problems.length > MAX_INVALID_PROBLEMS ? `; and ${problems.length - MAX_INVALID_PROBLEMS} more` : '';
+  // The API server validated the object against the installed CRD, so that CRD and this operator disagree.
+  const hint = 'the installed CRD admitted it: fix the resource, or install the CRD of this operator version';
+  return shown.length > 0 ? `${shown.join('; ')}${more} (${hint})` : `the resource does not match this operator's schema (${hint})`;
+}
+
+/**
+ * The status of a resource that does not parse: Stalled=True with reason Invalid. The children are left as they are,
+ * so replicas still come from the owned Deployment; the plan is dropped (there is no spec to plan) and the endpoint
+ * kept while the Service it names may exist.
+ */
+export function computeInvalidStatus(o: InvalidObservedState, now: string): LfmDeploymentStatus {
+  const stalled: ConditionValue = { status: 'True', reason: 'Invalid', message: buildInvalidMessage(o.problems) };
+  const conditions = buildConditions(computeBlockedConditions(stalled), o.previous?.conditions, o.generation, now);
+  const d = o.deployment?.status;
+  return {
+    observedGeneration: o.generation,
+    conditions,
+    replicas: d?.replicas ?? 0,
+    readyReplicas: d?.readyReplicas ?? 0,
+    updatedReplicas: d?.updatedReplicas ?? 0,
+    selector: `${LABEL_DEPLOYMENT}=${o.name}`,
+    ...(o.previous?.endpoint ? { endpoint: o.previous.endpoint } : {}),
+  };
 }
 
 /** Keeps lastTransitionTime when a condition's status did not change. */

@@ -18,7 +18,7 @@ export function createMetrics(): OperatorMetrics {
   collectDefaultMetrics({ register: registry, prefix: 'lfm_operator_process_' });
   return {
     registry,
-    reconcileTotal: new Counter({ name: 'lfm_operator_reconcile_total', help: 'Reconciles by result (success, error, requeue).', labelNames: ['result'], registers: [registry] }),
+    reconcileTotal: new Counter({ name: 'lfm_operator_reconcile_total', help: 'Reconciles by result: success, requeue, error, or invalid (the resource is refused as Stalled=Invalid and waits for a fix).', labelNames: ['result'], registers: [registry] }),
     reconcileDuration: new Histogram({ name: 'lfm_operator_reconcile_duration_seconds', help: 'Reconcile duration in seconds.', buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [registry] }),
     queueDepth: new Gauge({ name: 'lfm_operator_workqueue_depth', help: 'Keys waiting in the work queue.', registers: [registry] }),
     apiRequests: new Counter({ name: 'lfm_operator_api_requests_total', help: 'Requests to the Kubernetes API by method and status code.', labelNames: ['method', 'code'], registers: [registry] }),

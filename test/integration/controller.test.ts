@@ -10,7 +10,7 @@ import type { V1Deployment, V1Pod, V1PodDisruptionBudget, V1Service } from '@kub
 import type { LfmDeployment } from '../../src/api/v1alpha1.js';
 import { RESOURCES, isNotFound, type KubeObject } from '../../src/kube/client.js';
 import { lfmDeployment, type LfmDeploymentBuilder } from '../support/builders.js';
-import { applyCrds, captureApiError, devCluster, eventually, kubeClient, TEST_FIELD_MANAGER, useNamespace } from '../support/cluster.js';
+import { applyCrds, captureApiError, CRD_RESOURCE, devCluster, eventually, kubeClient, loadCrds, TEST_FIELD_MANAGER, useNamespace } from '../support/cluster.js';
 import { countWrites, createOperatorIdentity, recordStatus, startOperator, stopAllOperators, type OperatorProcess } from '../support/operator.js';
 
 const ns = useNamespace('ctrl');
@@ -108,6 +108,32 @@ describe('reconcile', () => {
     const kubectl = join(devCluster().binDir, 'kubectl');
     const out = execFileSync(kubectl, ['--kubeconfig', devCluster().kubeconfigPath, '-n', ns.name, 'wait', '--for=condition=Ready', 'lfmd/chat', '--timeout=30s'], { encoding: 'utf8' });
     expect(out).toContain('condition met');
+  });
+
+  it('reports a stored resource its schema refuses (a CRD older than the operator) as Stalled, reason Invalid, with the field', async () => {
+    // Install a looser CRD, as an older release would have: no upper bound on spec.autoscaling.maxReplicas.
+    const crd = structuredClone(loadCrds().find((c) => c.metadata?.name === 'lfmdeployments.serving.lfm-operator.io')!) as KubeObject & { spec: { versions: { schema: { openAPIV3Schema: { properties: { spec: { properties: { autoscaling: { properties: { maxReplicas: { maximum?: number } } } } } } } } }[] } };
+    for (const v of crd.spec.versions) delete v.schema.openAPIV3Schema.properties.spec.properties.autoscaling.properties.maxReplicas.maximum;
+    await client().apply(CRD_RESOURCE, crd, TEST_FIELD_MANAGER);
+    try {
+      await eventually(() => applyLfmd(lfmDeployment('loose').gpu('h100-sxm-80gb').autoscaling({ enabled: true, minReplicas: 1, maxReplicas: 5000 })), { timeoutMs: 20_000 });
+      const l = await waitForCondition('loose', 'Stalled', 'True');
+      const stalled = condition(l, 'Stalled')!;
+      expect(stalled.reason).toBe('Invalid');
+      expect(stalled.message).toMatch(/spec\.autoscaling\.maxReplicas/);
+      expect(condition(l, 'Ready')?.status).toBe('False');
+      expect(await captureApiError(getDeployment('loose'))).toMatchObject({ status: 404 });
+      const events = await eventually(async () => {
+        const list = (await client().list<KubeObject & { reason?: string; type?: string; involvedObject?: { name?: string } }>(RESOURCES.event, { namespace: ns.name })).items
+          .filter((e) => e.involvedObject?.name === 'loose' && e.reason === 'Invalid');
+        expect(list.length).toBeGreaterThan(0);
+        return list;
+      }, { timeoutMs: 20_000 });
+      expect(events[0]?.type).toBe('Warning');
+    } finally {
+      await client().delete(RESOURCES.lfmDeployment, ns.name, 'loose').catch(() => undefined);
+      await applyCrds();
+    }
   });
 
   it('refuses a deployment that does not fit: no pods, Stalled with the arithmetic', async () => {

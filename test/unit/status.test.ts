@@ -1,9 +1,10 @@
 import type { V1Deployment, V1Pod } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { isSubset, ownsField } from '../../src/controller/compare.js';
+import { parseLfmDeployment } from '../../src/api/parse.js';
 import { parseOperatorConfig } from '../../src/controller/config.js';
 import { buildPlanReport } from '../../src/render/plan-report.js';
-import { computeConditions, computeStatus, isStatusCurrent } from '../../src/status/compute.js';
+import { buildInvalidMessage, computeConditions, computeInvalidStatus, computeStatus, isStatusCurrent } from '../../src/status/compute.js';
 import { lfmDeployment } from '../support/builders.js';
 
 const deployment = (o: { replicas: number; ready: number; updated: number; gen?: number; observed?: number; deadline?: boolean }): V1Deployment => ({
@@ -55,6 +56,89 @@ describe('computeStatus', () => {
     const changed = computeStatus({ ...o, deployment: deployment({ replicas: 1, ready: 0, updated: 1 }) }, '2026-01-01T02:00:00Z');
     expect(isStatusCurrent(first, changed)).toBe(false);
     expect(changed.conditions!.find((c) => c.type === 'Ready')!.lastTransitionTime).toBe('2026-01-01T02:00:00Z');
+  });
+});
+
+// A document edited into shapes the schema refuses.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Doc = Record<string, any>;
+
+/** The field problems of a stored object this operator's schema refuses, as the reconciler describes them. */
+function problemsOf(edit: (doc: Doc) => void) {
+  const doc = lfmDeployment().input() as Doc;
+  edit(doc);
+  const r = parseLfmDeployment(doc);
+  if (r.ok) throw new Error('the edited fixture parses');
+  return r.problems;
+}
+
+describe('buildInvalidMessage (Stalled=Invalid)', () => {
+  it.each([
+    ['a bound', (d: Doc) => { d['spec'].autoscaling = { enabled: true, maxReplicas: 5000 }; }, /^spec\.autoscaling\.maxReplicas: .*1000/],
+    ['an unknown field', (d: Doc) => { d['spec'].gpus = 2; }, /^spec\.gpus: unknown field spec\.gpus: remove it or check the spelling/],
+    ['a missing field', (d: Doc) => { delete d['spec'].gpu; }, /^spec\.gpu: spec\.gpu is required/],
+    ['an enum', (d: Doc) => { d['spec'].quantization = 'INT3'; }, /^spec\.quantization: must be one of .*FP8/],
+    ['an array element', (d: Doc) => { d['spec'].engine = { extraArgs: ['--ok', ''] }; }, /^spec\.engine\.extraArgs\[1\]: /],
+  ])('names the field path and the fix: %s', (_name, edit, expected) => {
+    const message = buildInvalidMessage(problemsOf(edit));
+    expect(message).toMatch(expected);
+    expect(message).toContain('install the CRD of this operator version');
+  });
+
+  it('never carries the values, which may be secrets pasted in the wrong field', () => {
+    const secret = 'hf_sEcReTtOkEn0123456789';
+    const message = buildInvalidMessage(problemsOf((d) => {
+      d['spec'].model.credentials = { secretName: 4242421, key: secret.repeat(20) };
+      d['spec'].engine = { env: [{ name: 'HF_TOKEN', value: secret.repeat(300) }, { name: secret, value: 7 }] };
+      d['spec'].model.servedName = `${secret} with spaces`;
+    }));
+    expect(message).toContain('spec.model.credentials.secretName: must be string, not number');
+    expect(message).toContain('spec.engine.env[0].value');
+    expect(message).toContain('spec.model.servedName');
+    expect(message).not.toContain('hf_');
+    expect(message).not.toContain('4242421');
+  });
+
+  it('shows ten problems and counts the rest', () => {
+    const problems = Array.from({ length: 13 }, (_, i) => ({ field: `spec.f${i}`, message: 'bad' }));
+    const message = buildInvalidMessage(problems);
+    expect(message).toContain('spec.f9: bad; and 3 more');
+    expect(message).not.toContain('spec.f10');
+  });
+
+  it('still says what to do without problems', () => {
+    expect(buildInvalidMessage([])).toBe("the resource does not match this operator's schema (the installed CRD admitted it: fix the resource, or install the CRD of this operator version)");
+  });
+});
+
+describe('computeInvalidStatus', () => {
+  const problems = [{ field: 'spec.autoscaling.maxReplicas', message: 'Too big: expected number to be <=1000' }];
+
+  it('reports Stalled=Invalid, keeps the replicas and endpoint, drops the plan and converges', () => {
+    const valid = lfmDeployment().build();
+    const before = computeStatus({ lfmd: valid, report: buildPlanReport(valid), pods: [], deployment: deployment({ replicas: 2, ready: 2, updated: 2 }) }, '2026-01-01T00:00:00Z');
+    const o = { name: 'lfm2-24b', generation: 3, problems, previous: before, deployment: deployment({ replicas: 2, ready: 1, updated: 2 }) };
+    const first = computeInvalidStatus(o, '2026-01-01T01:00:00Z');
+    expect(first).toEqual({
+      observedGeneration: 3,
+      conditions: [
+        { type: 'Ready', status: 'False', reason: 'Invalid', message: buildInvalidMessage(problems), observedGeneration: 3, lastTransitionTime: '2026-01-01T01:00:00Z' },
+        { type: 'Reconciling', status: 'False', reason: 'Invalid', message: 'blocked; see Stalled', observedGeneration: 3, lastTransitionTime: '2026-01-01T00:00:00Z' },
+        { type: 'Stalled', status: 'True', reason: 'Invalid', message: buildInvalidMessage(problems), observedGeneration: 3, lastTransitionTime: '2026-01-01T01:00:00Z' },
+      ],
+      replicas: 2, readyReplicas: 1, updatedReplicas: 2,
+      selector: 'serving.lfm-operator.io/deployment=lfm2-24b',
+      endpoint: 'http://lfm2-24b.default.svc:8000/v1',
+    });
+    expect(isStatusCurrent(before, first)).toBe(false);
+    expect(isStatusCurrent(first, computeInvalidStatus({ ...o, previous: first }, '2026-01-01T02:00:00Z'))).toBe(true);
+  });
+
+  it('without a previous status or a Deployment: no endpoint, zero replicas', () => {
+    const s = computeInvalidStatus({ name: 'x', generation: 1, problems }, '2026-01-01T00:00:00Z');
+    expect(s).toMatchObject({ replicas: 0, readyReplicas: 0, updatedReplicas: 0, selector: 'serving.lfm-operator.io/deployment=x' });
+    expect(s).not.toHaveProperty('endpoint');
+    expect(s.conditions!.map((c) => `${c.type}=${c.status}/${c.reason}`)).toEqual(['Ready=False/Invalid', 'Reconciling=False/Invalid', 'Stalled=True/Invalid']);
   });
 });
 
