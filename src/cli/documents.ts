@@ -5,10 +5,15 @@ import { parseLfmDeployment, type ParseResult } from '../api/parse.js';
 
 export class InputError extends Error {}
 
-export function readDocuments(file: string): unknown[] {
+/** Reads a file, or standard input for "-". Standard input can be read only once: parse it once and reuse that. */
+export type ReadText = (file: string) => string;
+
+export const readText: ReadText = (file) => readFileSync(file === '-' ? 0 : file, 'utf8');
+
+export function readDocuments(file: string, read: ReadText = readText): unknown[] {
   let text: string;
   try {
-    text = readFileSync(file === '-' ? 0 : file, 'utf8');
+    text = read(file);
   } catch (err) {
     throw new InputError(`cannot read ${file}: ${(err as Error).message}`);
   }
@@ -30,6 +35,6 @@ export function readDocuments(file: string): unknown[] {
   return out;
 }
 
-export function parseDocuments(file: string): ParseResult[] {
-  return readDocuments(file).map(parseLfmDeployment);
+export function parseDocuments(file: string, read: ReadText = readText): ParseResult[] {
+  return readDocuments(file, read).map(parseLfmDeployment);
 }
