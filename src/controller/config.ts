@@ -33,16 +33,25 @@ export interface RawConfigSources {
 }
 
 const list = (s: string | undefined) => (s ? s.split(',').map((x) => x.trim()).filter(Boolean) : undefined);
-const bool = (s: string | undefined) => (s === undefined ? undefined : s === 'true' || s === '1');
+const BOOLEAN_WORDS = new Map([['true', true], ['1', true], ['false', false], ['0', false]]);
 const int = (s: string | undefined) => (s === undefined ? undefined : Number(s));
 
 /** Parses flags (commander's camelCase options) and LFM_OPERATOR_* environment variables into a configuration. */
 export function parseOperatorConfig(src: RawConfigSources): { ok: true; config: OperatorConfig } | { ok: false; message: string } {
   const { flags: f, env } = src;
+  const envProblems: string[] = [];
+  // Strict, so that LFM_OPERATOR_LEADER_ELECT=yes is an error rather than a silent false.
+  const bool = (name: string): boolean | undefined => {
+    const s = env[name];
+    if (s === undefined) return undefined;
+    const value = BOOLEAN_WORDS.get(s.toLowerCase());
+    if (value === undefined) envProblems.push(`${name}: must be true, false, 1 or 0 (case-insensitive), got ${JSON.stringify(s)}`);
+    return value;
+  };
   const pick = <T>(flag: unknown, fromEnv: T | undefined): T | undefined => (flag !== undefined ? (flag as T) : fromEnv);
   const raw = {
     kubeconfig: pick(f['kubeconfig'], env['KUBECONFIG']?.split(':')[0] || undefined),
-    leaderElect: pick(f['leaderElect'], bool(env['LFM_OPERATOR_LEADER_ELECT'])),
+    leaderElect: pick(f['leaderElect'], bool('LFM_OPERATOR_LEADER_ELECT')),
     leaderElectionNamespace: pick(f['leaderElectionNamespace'], env['LFM_OPERATOR_LEADER_ELECTION_NAMESPACE']) ?? src.podNamespace ?? 'default',
     leaderElectionId: pick(f['leaderElectionId'], env['LFM_OPERATOR_LEADER_ELECTION_ID']),
     identity: pick(f['identity'], env['LFM_OPERATOR_IDENTITY']) ?? `${env['HOSTNAME'] ?? 'lfm-operator'}_${src.randomSuffix}`,
@@ -54,11 +63,10 @@ export function parseOperatorConfig(src: RawConfigSources): { ok: true; config: 
     concurrency: pick(f['concurrency'] === undefined ? undefined : Number(f['concurrency']), int(env['LFM_OPERATOR_CONCURRENCY'])),
     resyncSeconds: pick(f['resyncSeconds'] === undefined ? undefined : Number(f['resyncSeconds']), int(env['LFM_OPERATOR_RESYNC_SECONDS'])),
     logLevel: pick(f['logLevel'], env['LFM_OPERATOR_LOG_LEVEL']),
-    autoscaler: pick(f['autoscaler'], bool(env['LFM_OPERATOR_AUTOSCALER'])),
+    autoscaler: pick(f['autoscaler'], bool('LFM_OPERATOR_AUTOSCALER')),
   };
   const parsed = OperatorConfig.safeParse(Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined)));
-  if (!parsed.success) {
-    return { ok: false, message: parsed.error.issues.map((i) => `--${i.path.join('.').replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}: ${i.message}`).join('; ') };
-  }
+  const problems = [...envProblems, ...(parsed.success ? [] : parsed.error.issues.map((i) => `--${i.path.join('.').replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}: ${i.message}`))];
+  if (!parsed.success || problems.length > 0) return { ok: false, message: problems.join('; ') };
   return { ok: true, config: parsed.data };
 }

@@ -180,4 +180,22 @@ describe('parseOperatorConfig', () => {
     expect(r.ok).toBe(false);
     expect(!r.ok && r.message).toContain('--metrics-bind-address');
   });
+  it.each([
+    ['true', true], ['TRUE', true], ['1', true], ['false', false], ['False', false], ['0', false],
+  ])('reads %s as %s in LFM_OPERATOR_LEADER_ELECT and LFM_OPERATOR_AUTOSCALER', (value, expected) => {
+    const r = parseOperatorConfig({ ...base, env: { LFM_OPERATOR_LEADER_ELECT: value, LFM_OPERATOR_AUTOSCALER: value }, flags: {} });
+    expect(r.ok && r.config).toMatchObject({ leaderElect: expected, autoscaler: expected });
+  });
+  it.each([
+    ['LFM_OPERATOR_LEADER_ELECT', 'yes'], ['LFM_OPERATOR_LEADER_ELECT', 'no'], ['LFM_OPERATOR_LEADER_ELECT', ''],
+    ['LFM_OPERATOR_LEADER_ELECT', ' true'], ['LFM_OPERATOR_LEADER_ELECT', 'constructor'], ['LFM_OPERATOR_AUTOSCALER', 'off'],
+  ])('refuses %s=%j, naming the variable and the accepted values', (name, value) => {
+    const r = parseOperatorConfig({ ...base, env: { [name]: value }, flags: {} });
+    expect(r.ok).toBe(false);
+    expect(!r.ok && r.message).toBe(`${name}: must be true, false, 1 or 0 (case-insensitive), got ${JSON.stringify(value)}`);
+  });
+  it('reports a bad boolean variable beside the other invalid values', () => {
+    const r = parseOperatorConfig({ ...base, env: { LFM_OPERATOR_AUTOSCALER: 'yes' }, flags: { metricsBindAddress: 'nonsense' } });
+    expect(!r.ok && r.message).toMatch(/^LFM_OPERATOR_AUTOSCALER: .*; --metrics-bind-address: /);
+  });
 });
