@@ -61,6 +61,10 @@ lint: deps ## ESLint, including the layering rules of STYLE.md
 test-unit: build ## Unit tests (pure code, no cluster)
 	npx vitest run --project unit
 
+.PHONY: golden
+golden: deps ## Rewrite the golden YAML of the examples (test/unit/golden/); review the diff before committing
+	UPDATE_GOLDEN=1 npx vitest run --project unit test/unit/render.test.ts
+
 .PHONY: test-integration
 test-integration: build tools ## Integration tests against a real local control plane
 	npx vitest run --project integration

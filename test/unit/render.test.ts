@@ -21,12 +21,15 @@ function renderExample(file: string): string {
   return [c.deployment, c.service, c.podDisruptionBudget].filter(Boolean).map((o) => `---\n${stringify(o, { lineWidth: 0 })}`).join('');
 }
 
-describe('golden YAML of the examples (UPDATE_GOLDEN=1 rewrites them; review the diff)', () => {
+const UPDATE_GOLDEN = 'make golden (UPDATE_GOLDEN=1 npx vitest run --project unit test/unit/render.test.ts)';
+
+describe('golden YAML of the examples (make golden rewrites them; review the diff)', () => {
   it.each(readdirSync('examples').filter((f) => f.endsWith('.yaml')))('%s', (file) => {
     const golden = `test/unit/golden/${file}`;
     const actual = renderExample(file);
-    if (process.env['UPDATE_GOLDEN'] || !existsSync(golden)) writeFileSync(golden, actual);
-    expect(actual).toBe(readFileSync(golden, 'utf8'));
+    if (process.env['UPDATE_GOLDEN'] === '1') writeFileSync(golden, actual);
+    if (!existsSync(golden)) expect.fail(`${golden} is missing: run ${UPDATE_GOLDEN} and review it`);
+    expect(actual, `${golden} is stale: run ${UPDATE_GOLDEN} and review the diff`).toBe(readFileSync(golden, 'utf8'));
   });
 
   it('is deterministic: same input, byte-identical output', () => {
