@@ -1,14 +1,13 @@
 // Pure. Parses the Prometheus text exposition format (0.0.4, plus the OpenMetrics spellings engines emit) into
-// samples and families; performs no I/O and never throws on a bad line (it reports the line instead).
+// samples; performs no I/O and never throws on a bad line (it reports the line instead). HELP lines and comments
+// are skipped; TYPE lines are only checked.
 //
 // Grammar (https://prometheus.io/docs/instrumenting/exposition_formats/#text-based-format):
 //   line    = "# HELP" name docstring | "# TYPE" name type | "#" comment | sample | empty
 //   sample  = name [ "{" label "=" '"' value '"' { "," label "=" '"' value '"' } [ "," ] "}" ] float [ timestamp ]
-//   escapes: label values \\ \" \n; HELP docstrings \\ \n; float: decimal, +Inf, -Inf, NaN; timestamp: int64 ms.
+//   escapes: label values \\ \" \n; float: decimal, +Inf, -Inf, NaN; timestamp: int64 ms.
 // Prometheus 3 / OpenMetrics 1.1 also allow quoted names inside the braces ({"my.metric", a="b"}); `# EOF` ends
 // an OpenMetrics exposition and exemplars follow a sample after " # ".
-
-export type MetricType = 'counter' | 'gauge' | 'histogram' | 'summary' | 'untyped' | 'unknown' | 'info' | 'stateset' | 'gaugehistogram';
 
 export interface Sample {
   /** The sample's own name, with any _total, _created, _bucket, _sum or _count suffix. */
@@ -17,14 +16,6 @@ export interface Sample {
   value: number;
   /** Milliseconds since the epoch, when the exposition gives one. */
   timestampMs?: number;
-}
-
-export interface MetricFamily {
-  /** The name the HELP or TYPE line declares (or the sample name for undeclared samples). */
-  name: string;
-  type: MetricType;
-  help?: string;
-  samples: Sample[];
 }
 
 export interface ParseProblem {
@@ -36,8 +27,6 @@ export interface ParseProblem {
 export interface Exposition {
   /** Every sample in exposition order. */
   samples: Sample[];
-  /** Families by declared name, in order of first appearance. */
-  families: Map<string, MetricFamily>;
   problems: ParseProblem[];
 }
 
@@ -46,19 +35,6 @@ const NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*/;
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*/;
 const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 
-/** Suffixes a sample may carry beyond its family name, by family type. */
-const SUFFIXES: Record<MetricType, readonly string[]> = {
-  counter: ['_total', '_created', ''],
-  gauge: [''],
-  histogram: ['_bucket', '_sum', '_count', '_created', '_gsum', '_gcount'],
-  gaugehistogram: ['_bucket', '_gsum', '_gcount'],
-  summary: ['', '_sum', '_count', '_created'],
-  info: ['_info', ''],
-  stateset: [''],
-  untyped: [''],
-  unknown: [''],
-};
-
 /** Parses a float as the text format writes it: decimal notation, +Inf, -Inf or NaN (case-insensitive). */
 export function parseFloatToken(token: string): number | undefined {
   const lower = token.toLowerCase();
@@ -66,10 +42,6 @@ export function parseFloatToken(token: string): number | undefined {
   if (lower === '-inf' || lower === '-infinity') return -Infinity;
   if (lower === 'nan') return NaN;
   return DECIMAL.test(token) ? Number(token) : undefined;
-}
-
-function unescapeHelp(text: string): string {
-  return text.replace(/\\(\\|n)/g, (_, c: string) => (c === 'n' ? '\n' : '\\'));
 }
 
 /** Reads a double-quoted string starting at text[start] === '"'; returns the value and the index after the quote. */
@@ -167,52 +139,20 @@ function parseSampleLine(line: string): Sample | string {
   return sample;
 }
 
-/** The declared family a sample belongs to, if its name is the family name plus a suffix allowed for the type. */
-function findFamily(families: Map<string, MetricFamily>, sampleName: string): MetricFamily | undefined {
-  const exact = families.get(sampleName);
-  if (exact && SUFFIXES[exact.type].includes('')) return exact;
-  for (const suffix of ['_total', '_created', '_bucket', '_sum', '_count', '_gsum', '_gcount', '_info']) {
-    if (!sampleName.endsWith(suffix)) continue;
-    const family = families.get(sampleName.slice(0, -suffix.length));
-    if (family && SUFFIXES[family.type].includes(suffix)) return family;
-  }
-  return exact;
-}
-
 /** Parses an exposition. Bad lines land in `problems`; every good line is kept. */
 export function parsePrometheusText(text: string): Exposition {
   const samples: Sample[] = [];
-  const families = new Map<string, MetricFamily>();
   const problems: ParseProblem[] = [];
   const lines = text.split('\n');
-  const declare = (name: string): MetricFamily => {
-    let family = families.get(name);
-    if (!family) {
-      family = { name, type: 'untyped', samples: [] };
-      families.set(name, family);
-    }
-    return family;
-  };
   for (let n = 0; n < lines.length; n++) {
     const line = (lines[n] ?? '').replace(/\r$/, '');
     const trimmed = line.trim();
     if (trimmed === '') continue;
     if (trimmed.startsWith('#')) {
-      const m = /^#[ \t]+(HELP|TYPE)[ \t]+(\S+)(?:[ \t]+(.*))?$/.exec(trimmed);
-      if (!m) continue; // a comment, or # EOF
-      const [, keyword, rawName = '', rest = ''] = m;
-      const name = rawName.startsWith('"') && rawName.endsWith('"') ? rawName.slice(1, -1) : rawName;
-      if (keyword === 'HELP') {
-        declare(name).help = unescapeHelp(rest);
-      } else {
-        const type = rest.trim().toLowerCase();
-        if (!METRIC_TYPES.has(type)) {
-          problems.push({ line: n + 1, text: line, message: `unknown metric type ${JSON.stringify(rest.trim())}` });
-          continue;
-        }
-        declare(name).type = type as MetricType;
-      }
-      continue;
+      const m = /^#[ \t]+TYPE[ \t]+\S+(?:[ \t]+(.*))?$/.exec(trimmed);
+      const type = (m?.[1] ?? '').trim();
+      if (m && !METRIC_TYPES.has(type.toLowerCase())) problems.push({ line: n + 1, text: line, message: `unknown metric type ${JSON.stringify(type)}` });
+      continue; // HELP, a comment, or # EOF
     }
     const parsed = parseSampleLine(trimmed);
     if (typeof parsed === 'string') {
@@ -220,13 +160,6 @@ export function parsePrometheusText(text: string): Exposition {
       continue;
     }
     samples.push(parsed);
-    (findFamily(families, parsed.name) ?? declare(parsed.name)).samples.push(parsed);
   }
-  return { samples, families, problems };
-}
-
-/** The samples named exactly `name` whose labels include every label in `match`. */
-export function selectSamples(exposition: Exposition, name: string, match: Record<string, string> = {}): Sample[] {
-  const wanted = Object.entries(match);
-  return exposition.samples.filter((s) => s.name === name && wanted.every(([k, v]) => s.labels[k] === v));
+  return { samples, problems };
 }

@@ -1,8 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseFloatToken, parsePrometheusText, selectSamples } from '../../src/metrics/prometheus-text.js';
+import type { Exposition, Sample } from '../../src/metrics/prometheus-text.js';
+import { parseFloatToken, parsePrometheusText } from '../../src/metrics/prometheus-text.js';
 
 const fixture = (name: string): string => readFileSync(new URL(`./fixtures/metrics/${name}`, import.meta.url), 'utf8');
+const samplesOf = (exposition: Exposition, name: string, labels: Record<string, string> = {}): Sample[] =>
+  exposition.samples.filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v));
 
 describe('parsePrometheusText: format edge cases', () => {
   it.each([
@@ -20,6 +23,7 @@ describe('parsePrometheusText: format edge cases', () => {
     ['an OpenMetrics exemplar is dropped', 'x_bucket{le="1"} 4 # {trace_id="abc"} 0.5 1700000000', [{ name: 'x_bucket', labels: { le: '1' }, value: 4 }]],
     ['a quoted UTF-8 metric name (Prometheus 3)', '{"my.metric", a="1"} 2', [{ name: 'my.metric', labels: { a: '1' }, value: 2 }]],
     ['colons in names (vLLM, SGLang)', 'vllm:num_requests_waiting{engine="0"} 0.0', [{ name: 'vllm:num_requests_waiting', labels: { engine: '0' }, value: 0 }]],
+    ['HELP (with escapes) and TYPE lines are skipped', '# HELP x Requests \\\\ served.\\nSecond line.\n# TYPE x GAUGE\nx 1', [{ name: 'x', labels: {}, value: 1 }]],
     ['comments, blank lines, CRLF and # EOF', '# a comment\r\n\r\nx 1\r\n# EOF\r\n', [{ name: 'x', labels: {}, value: 1 }]],
   ])('%s', (_name, text, expected) => {
     const parsed = parsePrometheusText(text);
@@ -65,46 +69,6 @@ describe('parsePrometheusText: format edge cases', () => {
   });
 });
 
-describe('parsePrometheusText: families', () => {
-  it('reads HELP (with its escapes) and TYPE, and files _total, _created, _bucket, _sum, _count under the family', () => {
-    const parsed = parsePrometheusText([
-      '# HELP req Requests \\\\ served.\\nSecond line.',
-      '# TYPE req counter',
-      'req_total{code="200"} 10',
-      'req_total{code="500"} 1',
-      'req_created{code="200"} 1.7e9',
-      '# TYPE lat histogram',
-      'lat_bucket{le="0.1"} 2',
-      'lat_bucket{le="+Inf"} 3',
-      'lat_sum 0.4',
-      'lat_count 3',
-      'lat_created 1.7e9',
-      '# TYPE q summary',
-      'q{quantile="0.5"} 1',
-      'q_sum 3',
-      'q_count 2',
-      'undeclared 5',
-    ].join('\n'));
-    expect(parsed.problems).toEqual([]);
-    const req = parsed.families.get('req');
-    expect(req?.type).toBe('counter');
-    expect(req?.help).toBe('Requests \\ served.\nSecond line.');
-    expect(req?.samples.map((s) => `${s.name}${JSON.stringify(s.labels)}`)).toEqual(['req_total{"code":"200"}', 'req_total{"code":"500"}', 'req_created{"code":"200"}']);
-    expect(parsed.families.get('lat')?.samples.map((s) => s.name)).toEqual(['lat_bucket', 'lat_bucket', 'lat_sum', 'lat_count', 'lat_created']);
-    expect(parsed.families.get('q')?.samples.map((s) => s.name)).toEqual(['q', 'q_sum', 'q_count']);
-    expect(parsed.families.get('undeclared')?.type).toBe('untyped');
-  });
-
-  it('keeps prometheus_client\'s _created gauge families apart from the counter they describe (vLLM 0.11)', () => {
-    const parsed = parsePrometheusText(fixture('vllm-0.11-dp2-handwritten.prom'));
-    expect(parsed.problems).toEqual([]);
-    expect(parsed.families.get('vllm:prompt_tokens_total')?.type).toBe('counter');
-    expect(parsed.families.get('vllm:prompt_tokens_created')?.type).toBe('gauge');
-    expect(parsed.families.get('vllm:prompt_tokens_total')?.samples).toHaveLength(2);
-    expect(parsed.families.get('vllm:time_to_first_token_seconds')?.samples.map((s) => s.name)).toContain('vllm:time_to_first_token_seconds_created');
-  });
-});
-
 describe('parsePrometheusText: real /metrics samples (PROVENANCE.md)', () => {
   it.each([
     ['vLLM docs example', 'vllm-docs-design-metrics.prom', 14, 'vllm:generation_tokens_total', {}, 27453],
@@ -117,13 +81,13 @@ describe('parsePrometheusText: real /metrics samples (PROVENANCE.md)', () => {
     const parsed = parsePrometheusText(fixture(file));
     expect(parsed.problems).toEqual([]);
     expect(parsed.samples).toHaveLength(count);
-    const found = selectSamples(parsed, name, labels);
+    const found = samplesOf(parsed, name, labels);
     expect(found).toHaveLength(1);
     expect(found[0]?.value).toBe(value);
   });
 
   it('finds several label sets of one metric', () => {
     const parsed = parsePrometheusText(fixture('vllm-docs-design-metrics.prom'));
-    expect(selectSamples(parsed, 'vllm:request_success_total').map((s) => [s.labels.finished_reason, s.value])).toEqual([['stop', 1], ['length', 131], ['abort', 0]]);
+    expect(samplesOf(parsed, 'vllm:request_success_total').map((s) => [s.labels.finished_reason, s.value])).toEqual([['stop', 1], ['length', 131], ['abort', 0]]);
   });
 });
