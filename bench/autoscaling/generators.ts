@@ -206,15 +206,20 @@ export function buildBurstySchedule(seed: number, durationSeconds: number): Rate
   return pieces;
 }
 
-/** bursty: see the header. The base rate is the long-run mean. */
-export function buildBurstyTrace(options: GeneratorOptions): Trace {
-  const { arrivals, lengths } = streams(options.seed, 11);
+/** Poisson arrivals at each piece's constant rate (level x base), conv-like lengths. */
+function buildPiecewiseTrace(pieces: readonly RatePiece[], options: GeneratorOptions, salt: number, name: string): Trace {
+  const { arrivals, lengths } = streams(options.seed, salt);
   const out = new TraceBuilder();
-  for (const piece of buildBurstySchedule(options.seed, options.durationSeconds)) {
+  for (const piece of pieces) {
     const rate = piece.level * options.baseRate;
     addPoisson(out, arrivals, lengths, piece.start, piece.end, rate, () => rate, convLengths);
   }
-  return out.build('synthetic:bursty');
+  return out.build(name);
+}
+
+/** bursty: see the header. The base rate is the long-run mean. */
+export function buildBurstyTrace(options: GeneratorOptions): Trace {
+  return buildPiecewiseTrace(buildBurstySchedule(options.seed, options.durationSeconds), options, 11, 'synthetic:bursty');
 }
 
 /** The recurring-burst schedule: silence 60-120 s, then a burst of 10-40 s at 3-7.5x base; see the header. */
@@ -237,13 +242,7 @@ export function buildRecurringBurstSchedule(seed: number, durationSeconds: numbe
 
 /** bursty-recurring: see the header. Mean rate about 0.95 x base. */
 export function buildRecurringBurstTrace(options: GeneratorOptions): Trace {
-  const { arrivals, lengths } = streams(options.seed, 29);
-  const out = new TraceBuilder();
-  for (const piece of buildRecurringBurstSchedule(options.seed, options.durationSeconds)) {
-    const rate = piece.level * options.baseRate;
-    addPoisson(out, arrivals, lengths, piece.start, piece.end, rate, () => rate, convLengths);
-  }
-  return out.build('synthetic:bursty-recurring');
+  return buildPiecewiseTrace(buildRecurringBurstSchedule(options.seed, options.durationSeconds), options, 29, 'synthetic:bursty-recurring');
 }
 
 /** The diurnal rate at time t of a run of length T, as a multiple of the base rate: 0.2 at 0 and T, 2 at T / 2. */

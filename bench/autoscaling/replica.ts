@@ -76,8 +76,8 @@ export class RequestTable {
   }
 }
 
-/** A FIFO of request ids. */
-class IdQueue {
+/** A FIFO of request ids: O(1) push and shift (replica queues and the simulator's gateway queue). */
+export class IdQueue {
   private items: number[] = [];
   private head = 0;
   get size(): number { return this.items.length - this.head; }

@@ -22,7 +22,7 @@ import { RATE_WINDOW_SECONDS, buildEngineSample, buildSampleMetricNames, compute
 import type { Random } from './random.js';
 import { buildRandom, computeLognormal } from './random.js';
 import type { ReplicaProfile } from './replica.js';
-import { ReplicaEngine, RequestState, RequestTable } from './replica.js';
+import { IdQueue, ReplicaEngine, RequestState, RequestTable } from './replica.js';
 import type { Trace } from './trace.js';
 
 export type Routing = 'random' | 'least-outstanding' | 'gateway';
@@ -178,28 +178,6 @@ class EventQueue {
   }
 }
 
-/** A FIFO of request ids (the gateway queue): O(1) push and shift. */
-class GatewayQueue {
-  private items: number[] = [];
-  private head = 0;
-  get size(): number { return this.items.length - this.head; }
-  push(id: number): void { this.items.push(id); }
-  peek(): number { return this.items[this.head] ?? -1; }
-  shift(): number {
-    const id = this.items[this.head++] ?? -1;
-    if (this.head > 4096 && this.head * 2 > this.items.length) {
-      this.items = this.items.slice(this.head);
-      this.head = 0;
-    }
-    return id;
-  }
-  drain(): number[] {
-    const out = this.items.slice(this.head);
-    this.items = [];
-    this.head = 0;
-    return out;
-  }
-}
 
 const METRIC_NAMES = buildSampleMetricNames(ENGINES.VLLM);
 
@@ -253,7 +231,7 @@ export function runSimulationWithRequests(trace: Trace, policy: ScalingPolicy, c
   const routable: SimPod[] = [];
   const gateway: number[] = [];
   // `gateway` routing: the FCFS queue of the endpoint picker, and whether a poll of it is scheduled.
-  const held = new GatewayQueue();
+  const held = new IdQueue();
   let pollPending = false;
   const maxRunning = config.profile.maxRunning;
   let gpusInUse = 0;
