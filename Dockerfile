@@ -12,6 +12,8 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY bench ./bench
+# The dev control plane (test/devcluster) is compiled for the benchmarks, and never copied into the final stage.
+COPY test/devcluster ./test/devcluster
 COPY cdk8s ./cdk8s
 RUN npx tsc -p tsconfig.build.json
 

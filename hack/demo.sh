@@ -15,7 +15,7 @@ teardown() {
   echo
   echo "== tearing down =="
   [ -f "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null; rm -f "$pidfile"
-  node dist/src/devcluster/cli.js down --state-dir "$state" || true
+  node dist/test/devcluster/cli.js down --state-dir "$state" || true
   exit 130
 }
 trap teardown INT TERM
@@ -25,7 +25,7 @@ for f in examples/*.yaml; do printf -- '---\n'; cat "$f"; done | $cli plan -f -
 echo "(exit status $?: 0 = all fit, 1 = one does not fit, 2 = one is invalid)"
 echo
 echo "== 2. a local control plane: etcd, kube-apiserver, controller-manager, scheduler, KWOK fake GPU nodes =="
-up=$(node dist/src/devcluster/cli.js up --state-dir "$state" --bin-dir "$tools") || { echo "$up"; exit 1; }
+up=$(node dist/test/devcluster/cli.js up --state-dir "$state" --bin-dir "$tools") || { echo "$up"; exit 1; }
 kubeconfig="${up##*KUBECONFIG=}"
 export KUBECONFIG="$kubeconfig"
 "$kubectl" get nodes -L nvidia.com/gpu.product,nvidia.com/gpu.count

@@ -1,14 +1,14 @@
-# A local control plane with the fake GPU pool (src/devcluster), for trying the operator by hand. Included from the
+# A local control plane with the fake GPU pool (test/devcluster), for trying the operator by hand. Included from the
 # main Makefile. The processes run detached; their state (PKI, kubeconfig, logs, etcd data) is in DEVCLUSTER_DIR.
 
 DEVCLUSTER_DIR ?= $(CURDIR)/.tmp/devcluster
 
 .PHONY: cluster-up
 cluster-up: build tools ## Start a local control plane with fake GPU nodes in the background; prints KUBECONFIG=... last
-	@node dist/src/devcluster/cli.js up --state-dir "$(DEVCLUSTER_DIR)" --bin-dir "$(TOOLS_DIR)"
+	@node dist/test/devcluster/cli.js up --state-dir "$(DEVCLUSTER_DIR)" --bin-dir "$(TOOLS_DIR)"
 
 .PHONY: cluster-down
 cluster-down: ## Stop the local control plane started by cluster-up and remove its state
-	@test -f dist/src/devcluster/cli.js || $(MAKE) --no-print-directory build
+	@test -f dist/test/devcluster/cli.js || $(MAKE) --no-print-directory build
 	@if [ -f .tmp/demo-operator.pid ]; then kill "$$(cat .tmp/demo-operator.pid)" 2>/dev/null; rm -f .tmp/demo-operator.pid; fi
-	@node dist/src/devcluster/cli.js down --state-dir "$(DEVCLUSTER_DIR)"
+	@node dist/test/devcluster/cli.js down --state-dir "$(DEVCLUSTER_DIR)"

@@ -69,6 +69,12 @@ describe('dist/install.yaml, the cdk8s example and the image tree', () => {
     expect(readdirSync(tree).sort()).toEqual(['dist', 'node_modules', 'package.json']);
     expect(readdirSync(join(tree, 'dist'))).toEqual(['src']);
     expect(readdirSync(join(tree, 'node_modules'))).not.toContain('vitest');
+    // The test harness is not the product: no module of test/devcluster, by file name or by content.
+    const harness = readdirSync(join(ROOT, 'test/devcluster')).filter((f) => f.endsWith('.ts')).map((f) => f.replace(/\.ts$/, '.js'));
+    const shipped = readdirSync(join(tree, 'dist/src'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.js'));
+    expect(shipped.length).toBeGreaterThan(20);
+    expect(shipped.filter((f) => f.includes('devcluster') || harness.includes(f.split('/').pop() ?? ''))).toEqual([]);
+    expect(shipped.filter((f) => readFileSync(join(tree, 'dist/src', f), 'utf8').includes('startControlPlane'))).toEqual([]);
     // The node binary and the kubeconfig, where the image's user can read them (the image has its own node).
     const node = join(work, 'node');
     copyFileSync(process.execPath, node);

@@ -4,9 +4,9 @@ import type { V1Pod } from '@kubernetes/client-node';
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { POD_ANNOTATIONS } from '../../src/devcluster/kwok-stages.js';
-import { findFreePort } from '../../src/devcluster/processes.js';
-import { isLoopbackAddress, lookupStandIn } from '../../src/devcluster/stand-ins.js';
+import { POD_ANNOTATIONS } from '../devcluster/kwok-stages.js';
+import { findFreePort } from '../devcluster/processes.js';
+import { isLoopbackAddress, lookupStandIn } from '../devcluster/stand-ins.js';
 import { coreApi, devCluster, eventually, kubeClient, useNamespace } from '../support/cluster.js';
 
 interface StandInServer {

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterEach, beforeEach, inject } from 'vitest';
 import { parse } from 'yaml';
-import { attachControlPlane, type DevCluster } from '../../src/devcluster/control-plane.js';
+import { attachControlPlane, type DevCluster } from '../devcluster/control-plane.js';
 import { ApiError, KubeClient, type KubeObject, type ResourceType } from '../../src/kube/client.js';
 
 export const TEST_FIELD_MANAGER = 'integration-test';

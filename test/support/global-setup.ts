@@ -1,7 +1,7 @@
-// vitest global setup of the integration project: one real control plane per run (src/devcluster), stopped at the
+// vitest global setup of the integration project: one real control plane per run (test/devcluster), stopped at the
 // end. With LFM_DEVCLUSTER_STATE_DIR set (e.g. to `make cluster-up`'s .tmp/devcluster) the run reuses that one.
 import type { TestProject } from 'vitest/node';
-import { attachControlPlane, startControlPlane } from '../../src/devcluster/control-plane.js';
+import { attachControlPlane, startControlPlane } from '../devcluster/control-plane.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {

@@ -3,7 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createOperatorIdentity as createDevClusterOperatorIdentity, type OperatorIdentity } from '../../src/devcluster/operator-identity.js';
+import { createOperatorIdentity as createDevClusterOperatorIdentity, type OperatorIdentity } from '../devcluster/operator-identity.js';
 import { RESOURCES, type KubeObject } from '../../src/kube/client.js';
 import { devCluster, eventually, kubeClient, TEST_FIELD_MANAGER } from './cluster.js';
 

@@ -1,12 +1,12 @@
-// Pure parts of the dev control plane (src/devcluster): fake nodes, pod ranges, KWOK stages, audit parsing, kubeconfig.
+// Pure parts of the dev control plane (test/devcluster): fake nodes, pod ranges, KWOK stages, audit parsing, kubeconfig.
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
-import { parseAuditEvent } from '../../src/devcluster/audit.js';
-import { buildApiserverArgs, buildControllerManagerArgs, renderAuditPolicy } from '../../src/devcluster/components.js';
-import { renderKubeconfig } from '../../src/devcluster/kubeconfig.js';
-import { POD_ANNOTATIONS, renderKwokConfig } from '../../src/devcluster/kwok-stages.js';
-import { computeFreeNodeIndex, computePodCidr, DEFAULT_NODE_POOL, renderCpuNode, renderGpuNode } from '../../src/devcluster/nodes.js';
-import { isLoopbackAddress, parseDrainUrl } from '../../src/devcluster/stand-ins.js';
+import { parseAuditEvent } from '../devcluster/audit.js';
+import { buildApiserverArgs, buildControllerManagerArgs, renderAuditPolicy } from '../devcluster/components.js';
+import { renderKubeconfig } from '../devcluster/kubeconfig.js';
+import { POD_ANNOTATIONS, renderKwokConfig } from '../devcluster/kwok-stages.js';
+import { computeFreeNodeIndex, computePodCidr, DEFAULT_NODE_POOL, renderCpuNode, renderGpuNode } from '../devcluster/nodes.js';
+import { isLoopbackAddress, parseDrainUrl } from '../devcluster/stand-ins.js';
 
 describe('fake nodes', () => {
   it('default pool: two 8 x H100 and two 1 x L4 GPU nodes, one CPU node', () => {

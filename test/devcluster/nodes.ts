@@ -1,7 +1,7 @@
 // Pure. Fake nodes for KWOK: GPU nodes with NVIDIA GPU feature discovery labels, nvidia.com/gpu capacity and the
 // usual GPU taint, and CPU-only nodes for ordinary pods. Each node gets its own loopback pod range.
 import type { V1Node } from '@kubernetes/client-node';
-import { GPU_LABELS, GPU_RESOURCE, GPU_TYPES, type GpuTypeId } from '../catalog/gpus.js';
+import { GPU_LABELS, GPU_RESOURCE, GPU_TYPES, type GpuTypeId } from '../../src/catalog/gpus.js';
 import { KWOK_NODE_ANNOTATION } from './components.js';
 
 export interface GpuNodeSpec {

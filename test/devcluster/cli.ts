@@ -2,9 +2,9 @@
 // I/O. `make cluster-up` / `make cluster-down`: starts the dev control plane detached in the background (a daemon
 // process owns the components and the kubelet emulation), stops it and removes its state.
 //
-//   node dist/src/devcluster/cli.js up     --state-dir DIR [--bin-dir DIR]   prints KUBECONFIG=<path> last
-//   node dist/src/devcluster/cli.js down   --state-dir DIR
-//   node dist/src/devcluster/cli.js status --state-dir DIR
+//   node dist/test/devcluster/cli.js up     --state-dir DIR [--bin-dir DIR]   prints KUBECONFIG=<path> last
+//   node dist/test/devcluster/cli.js down   --state-dir DIR
+//   node dist/test/devcluster/cli.js status --state-dir DIR
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';

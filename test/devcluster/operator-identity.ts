@@ -3,10 +3,10 @@
 // bench/reconcile so that RBAC and the audit log's attribution are real.
 import { existsSync, readFileSync } from 'node:fs';
 import { parseAllDocuments } from 'yaml';
-import type { KubeClient, KubeObject, ResourceType } from '../kube/client.js';
+import type { KubeClient, KubeObject, ResourceType } from '../../src/kube/client.js';
 import type { DevCluster } from './control-plane.js';
 
-// From src/devcluster (tests run the TypeScript) or dist/src/devcluster (the built bench).
+// From test/devcluster (tests run the TypeScript) or dist/test/devcluster (the built bench).
 const RBAC_FILE = ['../../config/rbac/role.yaml', '../../../config/rbac/role.yaml']
   .map((rel) => new URL(rel, import.meta.url).pathname)
   .find((path) => existsSync(path)) ?? 'config/rbac/role.yaml';
