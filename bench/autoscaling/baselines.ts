@@ -2,7 +2,8 @@
 // ScalingPolicy interface as the operator: hpa, keda, kubeai, the KPA variants (kpa, kpa300, aibrix), dynamo, static,
 // and the reference family rule. They see only what the scrape view and the pod list show. Also the labels and the
 // geometric ladders of the sweeps (scenario.ts BASELINE_GRIDS). Pure.
-import type { PodSample, ScalingChoice, ScalingPolicy, ScalingView } from '../../src/autoscaler/policy.js';
+import type { PodSample } from '../../src/autoscaler/decide.js';
+import type { ScalingChoice, ScalingPolicy, ScalingView } from '../../src/autoscaler/policy.js';
 
 /** Knobs shared by the baselines' Kubernetes side. */
 export interface BaselineBounds {

@@ -16,7 +16,8 @@
 // Terminating (out of the endpoints after 2 s; keeps serving what it holds, as the rendered preStop drain does, for up
 // to drainSeconds, then SIGTERM kills the rest) -> gone. GPU-hours = the time from Starting to gone, within [0, H].
 import { ENGINES } from '../../src/engines/index.js';
-import type { PodSample, PodView, ScalingPolicy, ScalingView } from '../../src/autoscaler/policy.js';
+import type { PodSample, PodView } from '../../src/autoscaler/decide.js';
+import type { ScalingPolicy, ScalingView } from '../../src/autoscaler/policy.js';
 import type { EngineSample } from '../../src/metrics/engine-sample.js';
 import { RATE_WINDOW_SECONDS, buildEngineSample, buildSampleMetricNames, computeEngineRatesOver } from '../../src/metrics/engine-sample.js';
 import type { Random } from './random.js';

@@ -27,7 +27,6 @@
 import type { AutoscalingSpec, AutoscalingStatus } from '../api/v1alpha1.js';
 import type { CapacityObservation } from './capacity.js';
 import { computeCapacity } from './capacity.js';
-import type { PodSample, PodView } from './policy.js';
 
 /** A sample older than this many scrape intervals is stale. */
 export const STALE_INTERVALS = 2;
@@ -63,6 +62,43 @@ export type ScaleReason =
   | 'WaitingForGpus'
   | 'GpuWaitExpired'
   | 'Bounds';
+
+/**
+ * A pod as the autoscaler sees it. Starting = scheduled but not Ready (pulling, loading weights: capacity on the
+ * way); Pending = not scheduled yet (with pendingReason when the scheduler refused it).
+ */
+export interface PodView {
+  name: string;
+  phase: 'Pending' | 'Starting' | 'Ready' | 'Terminating';
+  /** metadata.creationTimestamp, in milliseconds since the epoch. */
+  createdAt: number;
+  /** When the pod became Ready (its Ready condition's lastTransitionTime), in milliseconds since the epoch. */
+  readyAt?: number;
+  /**
+   * Why the scheduler left a Pending pod unscheduled: InsufficientGPU (no node with a free GPU of the type; a
+   * cluster autoscaler or Karpenter may add one) or Unschedulable (any other reason). Unset while it is simply
+   * being scheduled.
+   */
+  pendingReason?: 'InsufficientGPU' | 'Unschedulable';
+}
+
+/** One Ready pod's latest scrape: gauges, and token rates over the scrape before it (absent on a first scrape). */
+export interface PodSample {
+  pod: string;
+  /** When the scrape was taken, in milliseconds since the epoch. */
+  time: number;
+  waiting: number;
+  running: number;
+  promptTokensPerSecond?: number;
+  generationTokensPerSecond?: number;
+  /** Finished requests per second over the same span, when the engine counts them. */
+  requestsPerSecond?: number;
+  /** Time-averaged running requests over the same span, when the engine exports its running-time histogram. */
+  meanRunning?: number;
+  /** Token rates over the last scrape interval alone (a burst shorter than the rate window shows there in full). */
+  recentPromptTokensPerSecond?: number;
+  recentGenerationTokensPerSecond?: number;
+}
 
 export interface DecideInput {
   policy: AutoscalingSpec;

@@ -1,7 +1,7 @@
 // Pure. Turns Kubernetes pods and the child Deployment into what decide() sees: pod phases (Ready, Starting,
 // Pending with the scheduler's reason, Terminating) and replicas a quota refused. Performs no I/O.
 import type { V1Deployment, V1Pod } from '@kubernetes/client-node';
-import type { PodView } from './policy.js';
+import type { PodView } from './decide.js';
 
 const time = (t: unknown): number | undefined => {
   if (t instanceof Date) return t.getTime();

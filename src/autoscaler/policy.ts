@@ -1,44 +1,7 @@
 // Pure. What a scaling policy sees and returns: the one interface the operator's loop and the benchmark drive, so
 // that the operator's decide() and the baselines run the same way. Performs no I/O and reads no clock.
 import type { AutoscalingSpec, AutoscalingStatus } from '../api/v1alpha1.js';
-import { decide } from './decide.js';
-
-/**
- * A pod as the autoscaler sees it. Starting = scheduled but not Ready (pulling, loading weights: capacity on the
- * way); Pending = not scheduled yet (with pendingReason when the scheduler refused it).
- */
-export interface PodView {
-  name: string;
-  phase: 'Pending' | 'Starting' | 'Ready' | 'Terminating';
-  /** metadata.creationTimestamp, in milliseconds since the epoch. */
-  createdAt: number;
-  /** When the pod became Ready (its Ready condition's lastTransitionTime), in milliseconds since the epoch. */
-  readyAt?: number;
-  /**
-   * Why the scheduler left a Pending pod unscheduled: InsufficientGPU (no node with a free GPU of the type; a
-   * cluster autoscaler or Karpenter may add one) or Unschedulable (any other reason). Unset while it is simply
-   * being scheduled.
-   */
-  pendingReason?: 'InsufficientGPU' | 'Unschedulable';
-}
-
-/** One Ready pod's latest scrape: gauges, and token rates over the scrape before it (absent on a first scrape). */
-export interface PodSample {
-  pod: string;
-  /** When the scrape was taken, in milliseconds since the epoch. */
-  time: number;
-  waiting: number;
-  running: number;
-  promptTokensPerSecond?: number;
-  generationTokensPerSecond?: number;
-  /** Finished requests per second over the same span, when the engine counts them. */
-  requestsPerSecond?: number;
-  /** Time-averaged running requests over the same span, when the engine exports its running-time histogram. */
-  meanRunning?: number;
-  /** Token rates over the last scrape interval alone (a burst shorter than the rate window shows there in full). */
-  recentPromptTokensPerSecond?: number;
-  recentGenerationTokensPerSecond?: number;
-}
+import { decide, type PodSample, type PodView } from './decide.js';
 
 export interface ScalingView {
   /** Milliseconds since the epoch (simulated in the benchmark). */

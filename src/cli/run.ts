@@ -1,7 +1,7 @@
 // `lfm-operator run`: parses the configuration once, starts the operator, and stops it cleanly on SIGTERM/SIGINT.
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { AutoscalerLoop } from '../autoscaler/loop.js';
+import { AutoscalerLoop } from '../autoscaler/io/loop.js';
 import { parseOperatorConfig } from '../controller/config.js';
 import { EventRecorder } from '../kube/events.js';
 import { Operator } from '../controller/operator.js';

@@ -78,10 +78,11 @@ class StandInFleet {
 
 const fleets: StandInFleet[] = [];
 let kubeconfig: string;
+let operatorUser: string;
 
 beforeEach(async () => {
   await applyCrds();
-  kubeconfig = (await createOperatorIdentity(ns.name)).kubeconfig;
+  ({ kubeconfig, user: operatorUser } = await createOperatorIdentity(ns.name));
 });
 afterEach(async () => {
   await stopAllOperators();
@@ -193,6 +194,28 @@ describe('autoscaling on queue depth', () => {
     await eventually(async () => expect((await getLfmd('short')).status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True'), { timeoutMs: 15_000 });
     expect(l.status?.autoscaling?.reason).toMatch(/WaitingForGpus|ScaleUp/);
     expect(l.status?.readyReplicas).toBeLessThanOrEqual(2);
+  });
+
+  it('writes status.autoscaling only when it changes', async () => {
+    const op = startOperator({ kubeconfig, namespace: ns.name });
+    await op.waitForLog('became leader');
+    const fleet = new StandInFleet('still');
+    fleets.push(fleet);
+    fleet.start();
+    await applyLfmd(autoscaled('still'));
+    await eventually(async () => expect(fleet.ready.size).toBe(1), { timeoutMs: 30_000 });
+    await eventually(async () => expect((await getLfmd('still')).status?.autoscaling?.reason).toMatch(/^Steady: .*1 ready, 0 starting/), { timeoutMs: 20_000 });
+    const statusWrites = (since: number) => devCluster().readAudit().slice(since).filter((e) =>
+      e.user === operatorUser && e.namespace === ns.name && e.name === 'still' && e.resource === 'lfmdeployments' && e.subresource === 'status' && e.fieldManager === 'lfm-autoscaler').length;
+    // Idle and steady: a decision every second (scrapeIntervalSeconds 1) and nothing new to say, so no write.
+    await new Promise((r) => setTimeout(r, 2000));
+    const since = devCluster().readAudit().length;
+    await new Promise((r) => setTimeout(r, 8000));
+    expect(statusWrites(since), 'status.autoscaling writes over 8 idle seconds').toBe(0);
+    // The loop still decides: load shows up in status within seconds.
+    fleet.generator.ratePerSecond = 2;
+    await eventually(async () => expect((await getLfmd('still')).status?.autoscaling?.tokensPerSecond).toBeGreaterThan(0), { timeoutMs: 20_000 });
+    expect(statusWrites(since)).toBeGreaterThan(0);
   });
 
   it('a new leader after a kill during the cool-down does not scale down early', async () => {

@@ -7,7 +7,8 @@ import { buildOperatorSpec } from '../../bench/autoscaling/scenario.js';
 import { DEFAULT_SIMULATION, runSimulation } from '../../bench/autoscaling/simulator.js';
 import { buildSyntheticTrace } from '../../bench/autoscaling/trace.js';
 import { buildOperatorPolicy } from '../../src/autoscaler/policy.js';
-import type { PodView, ScalingView } from '../../src/autoscaler/policy.js';
+import type { PodView } from '../../src/autoscaler/decide.js';
+import type { ScalingView } from '../../src/autoscaler/policy.js';
 
 describe('replica model calibration (reference/autoscaling.md §5.3)', () => {
   it('(a) a closed loop of 1,024 concurrent 1,024-in / 512-out requests gives 26.8K total tokens/s within 3%', () => {

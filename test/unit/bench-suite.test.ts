@@ -5,7 +5,8 @@ import { chooseReferenceBest, computeTargets, computeVerdict } from '../../bench
 import { buildJobs } from '../../bench/autoscaling/scenario.js';
 import type { SuiteTrace } from '../../bench/autoscaling/suite-report.js';
 import { buildSuiteReport, chooseAcrossSuite, chooseBestInHindsight, computeRefinementRanges, computeSuiteScore, formatSuiteReport, isAtLeastAsGood } from '../../bench/autoscaling/suite-report.js';
-import type { PodSample, ScalingView } from '../../src/autoscaler/policy.js';
+import type { PodSample } from '../../src/autoscaler/decide.js';
+import type { ScalingView } from '../../src/autoscaler/policy.js';
 
 /** A hand-made row: cost = ratio x 10 GPU-h. */
 function row(policy: string, ratio: number, wait: number, killed = 0): PolicyRow {

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { AutoscalingSpec, AutoscalingStatus } from '../../src/api/v1alpha1.js';
 import type { DecideInput, ScaleDecision } from '../../src/autoscaler/decide.js';
 import { decide } from '../../src/autoscaler/decide.js';
-import type { PodSample, PodView } from '../../src/autoscaler/policy.js';
+import type { PodSample, PodView } from '../../src/autoscaler/decide.js';
 
 const P = 40_000;
 const G = 12_000;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { AutoscalingSpec, AutoscalingStatus } from '../../src/api/v1alpha1.js';
 import type { DecideInput, ScaleDecision } from '../../src/autoscaler/decide.js';
 import { computeLearnedStartupSeconds, decide } from '../../src/autoscaler/decide.js';
-import type { PodSample, PodView } from '../../src/autoscaler/policy.js';
+import type { PodSample, PodView } from '../../src/autoscaler/decide.js';
 import { buildOperatorPolicy } from '../../src/autoscaler/policy.js';
 
 // One replica at target = 40,000 prompt tokens/s, or 12,000 generated tokens/s.

@@ -3,18 +3,19 @@
 // marks the least-loaded pods to go first (pod-deletion-cost) and writes status.autoscaling. No decisions here.
 import http from 'node:http';
 import type { V1Deployment, V1Pod } from '@kubernetes/client-node';
-import { LfmDeployment } from '../api/v1alpha1.js';
-import { ENGINES } from '../engines/index.js';
-import { RESOURCES, type KubeClient, type KubeObject } from '../kube/client.js';
-import type { EventRecorder } from '../kube/events.js';
-import { buildEngineSample, buildSampleMetricNames, computeEngineRatesOver, RATE_WINDOW_SECONDS, type EngineSample } from '../metrics/engine-sample.js';
-import { AUTOSCALER_FIELD_MANAGER } from '../render/children.js';
-import type { Logger } from '../telemetry/logger.js';
-import type { OperatorMetrics } from '../telemetry/metrics.js';
-import { listPodsOf, type Cache } from '../controller/informer.js';
-import { decide } from './decide.js';
-import type { PodSample } from './policy.js';
-import { buildPodView, computeRefusedReplicas } from './pod-view.js';
+import { LfmDeployment, type AutoscalingStatus } from '../../api/v1alpha1.js';
+import { ENGINES } from '../../engines/index.js';
+import { RESOURCES, type KubeClient, type KubeObject } from '../../kube/client.js';
+import type { EventRecorder } from '../../kube/events.js';
+import { buildEngineSample, buildSampleMetricNames, computeEngineRatesOver, RATE_WINDOW_SECONDS, type EngineSample } from '../../metrics/engine-sample.js';
+import { AUTOSCALER_FIELD_MANAGER } from '../../render/children.js';
+import type { Logger } from '../../telemetry/logger.js';
+import type { OperatorMetrics } from '../../telemetry/metrics.js';
+import { listPodsOf, type Cache } from '../../controller/informer.js';
+import { decide } from '../decide.js';
+import type { PodSample } from '../decide.js';
+import { buildPodView, computeRefusedReplicas } from '../pod-view.js';
+import { isAutoscalingStatusChanged, isSameAutoscalingStatus } from '../status-change.js';
 
 export const POD_DELETION_COST = 'controller.kubernetes.io/pod-deletion-cost';
 
@@ -55,6 +56,12 @@ export class AutoscalerLoop {
   /** Each Ready pod's samples of the last RATE_WINDOW_SECONDS (rates span a minute, as Prometheus' rate(x[1m])). */
   private readonly history = new Map<string, EngineSample[]>();
   private readonly running = new Set<string>();
+  /**
+   * Per LfmDeployment: the status.autoscaling last written and the state of the last decision. status.autoscaling is
+   * written only when it changes (status-change.ts), so the next decision continues from the unwritten state as long
+   * as the stored status is still the one this loop wrote; any other (a previous leader's) is read as stored.
+   */
+  private readonly memory = new Map<string, { written: AutoscalingStatus | undefined; state: AutoscalingStatus }>();
   private stopped = false;
 
   constructor(private readonly d: AutoscalerDeps) {}
@@ -76,7 +83,10 @@ export class AutoscalerLoop {
   private schedule(): void {
     if (this.stopped) return;
     const now = this.now();
-    for (const raw of this.d.lfmDeployments.list()) {
+    const listed = this.d.lfmDeployments.list();
+    const keys = new Set(listed.map((raw) => `${raw.metadata?.namespace}/${raw.metadata?.name}`));
+    for (const key of this.memory.keys()) if (!keys.has(key)) this.memory.delete(key);
+    for (const raw of listed) {
       const key = `${raw.metadata?.namespace}/${raw.metadata?.name}`;
       const spec = (raw as { spec?: { autoscaling?: { enabled?: boolean; scrapeIntervalSeconds?: number } } }).spec;
       if (!spec?.autoscaling?.enabled || this.running.has(key)) continue;
@@ -131,9 +141,12 @@ export class AutoscalerLoop {
     for (const uid of this.history.keys()) if (!live.has(uid)) this.history.delete(uid);
 
     const current = deployment.spec?.replicas ?? lfmd.spec.autoscaling.minReplicas;
+    const stored = lfmd.status?.autoscaling;
+    const remembered = this.memory.get(key);
+    const previous = remembered && isSameAutoscalingStatus(stored, remembered.written) ? remembered.state : stored;
     const decision = decide({
       policy: lfmd.spec.autoscaling, pods: views, samples, currentReplicas: current, now,
-      ...(lfmd.status?.autoscaling ? { previous: lfmd.status.autoscaling } : {}),
+      ...(previous ? { previous } : {}),
       refusedReplicas: computeRefusedReplicas(deployment, pods.length),
       ...(lfmd.spec.serving.maxConcurrentSequences !== undefined ? { batchLimit: lfmd.spec.serving.maxConcurrentSequences } : {}),
     });
@@ -149,10 +162,15 @@ export class AutoscalerLoop {
       log.info({ from: current, to: decision.desiredReplicas, reason: decision.reason, message: decision.message }, 'scaled');
       this.d.events.record(raw, 'Normal', 'Scaled', `${current} -> ${decision.desiredReplicas} replicas: ${decision.reason}: ${decision.message}`);
     }
+    if (!isAutoscalingStatusChanged(stored, decision.state)) {
+      this.memory.set(key, { written: stored, state: decision.state });
+      return;
+    }
     await this.d.client.apply(RESOURCES.lfmDeployment, {
       apiVersion: raw.apiVersion, kind: raw.kind, metadata: { name: lfmd.metadata.name, namespace: lfmd.metadata.namespace },
       status: { autoscaling: decision.state },
     }, AUTOSCALER_FIELD_MANAGER, { force: true, subresource: 'status' });
+    this.memory.set(key, { written: decision.state, state: decision.state });
   }
 
   /** Sets pod-deletion-cost to each Ready pod's in-flight requests, so the ReplicaSet removes the idlest first. */
