@@ -1,9 +1,11 @@
 // The only place that talks to the API server: a small REST client over node:https with the credentials of a
 // @kubernetes/client-node KubeConfig. It speaks server-side apply (also on subresources such as /status, which the
-// generated client makes awkward) and streams watches; it holds no cache and makes no decisions.
+// generated client makes awkward) and streams watches; it holds no cache and makes no decisions. Every request but a
+// watch has a deadline, and is sent again when the server answers 429 or 5xx with Retry-After (as client-go does).
 import https from 'node:https';
 import http from 'node:http';
 import { KubeConfig } from '@kubernetes/client-node';
+import { decideRetry } from './retry-after.js';
 
 export interface KubeObject {
   apiVersion?: string;
@@ -34,9 +36,18 @@ export class ApiError extends Error {
   }
 }
 
+/** A request that got no complete answer within the client's request timeout (never raised by a watch). */
+export class RequestTimeoutError extends Error {
+  constructor(readonly method: string, readonly path: string, readonly timeoutMs: number, readonly lastStatus?: number) {
+    super(`${method} ${path}: timed out after ${timeoutMs} ms (client request timeout)${lastStatus ? `; the last answer was ${lastStatus}` : ''}`);
+    this.name = 'RequestTimeoutError';
+  }
+}
+
 export const isNotFound = (e: unknown) => e instanceof ApiError && e.status === 404;
 export const isConflict = (e: unknown) => e instanceof ApiError && e.status === 409;
 export const isGone = (e: unknown) => e instanceof ApiError && e.status === 410;
+export const isRequestTimeout = (e: unknown) => e instanceof RequestTimeoutError;
 
 /** A resource type: where its objects live on the API server. */
 export interface ResourceType { group: string; version: string; plural: string; kind: string; namespaced: boolean }
@@ -69,35 +80,145 @@ function buildQuery(query: Query | undefined): string {
   return s ? `?${s}` : '';
 }
 
+/** The request body as sent (objects as JSON) and its content type (JSON unless told). */
+function buildPayload(body: unknown, contentType: string | undefined): { body?: string; contentType?: string } {
+  const text = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
+  const type = contentType ?? (text !== undefined ? 'application/json' : undefined);
+  return { ...(text !== undefined ? { body: text } : {}), ...(type ? { contentType: type } : {}) };
+}
+
+/**
+ * The query with the server's own deadline for this attempt, the time the client has left: client-go sends
+ * ?timeout= too, so the server stops working on a request nobody waits for. A caller's own timeout parameter wins.
+ */
+function withServerTimeout(query: Query | undefined, remainingMs: number): Query {
+  if (query?.['timeout'] !== undefined) return query;
+  return { ...query, timeout: `${Math.max(1, Math.ceil(remainingMs))}ms` };
+}
+
+/** One call's deadline on the client's clock: aborts its signal when the time is up (never, for timeoutMs 0). */
+class RequestDeadline {
+  private readonly abort = new AbortController();
+  private readonly at: number;
+  private readonly timer: unknown;
+  /** The status of the last answer, for the timeout's message. */
+  lastStatus?: number;
+
+  constructor(private readonly clock: Clock, private readonly method: string, private readonly path: string, readonly timeoutMs: number) {
+    this.at = timeoutMs > 0 ? clock.now() + timeoutMs : Infinity;
+    this.timer = timeoutMs > 0 ? clock.setTimeout(() => this.abort.abort(this.timeoutError()), timeoutMs) : undefined;
+  }
+
+  get signal(): AbortSignal {
+    return this.abort.signal;
+  }
+
+  remainingMs(): number {
+    return this.at - this.clock.now();
+  }
+
+  /** The error to raise for err: past the deadline, the timeout (the transport's abort error says less). */
+  explain(err: unknown): unknown {
+    return this.abort.signal.aborted ? this.timeoutError() : err;
+  }
+
+  stop(): void {
+    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
+  }
+
+  private timeoutError(): RequestTimeoutError {
+    return new RequestTimeoutError(this.method, this.path, this.timeoutMs, this.lastStatus);
+  }
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return text ? JSON.parse(text) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export interface WatchEvent<T> { type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR'; object: T }
 
 export interface RequestCounter { (method: string, path: string, status: number): void }
+
+/** The client's timers. controller/workqueue's Clock has this shape, so one fake clock drives both in tests. */
+export interface Clock {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+const systemClock: Clock = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+};
+
+/** One HTTP exchange as the client sends it: path with its query; the response body read whole. */
+export interface TransportRequest { method: string; path: string; body?: string; contentType?: string; signal: AbortSignal }
+export interface TransportResponse { status: number; headers: Record<string, string | string[] | undefined>; text: string }
+/** Sends one request, rejects only on transport errors (or when signal aborts). Default: node:http(s) to the kubeconfig's server. */
+export type Transport = (request: TransportRequest) => Promise<TransportResponse>;
+
+export interface KubeClientOptions {
+  /**
+   * requestTimeoutMs: the deadline of every request but a watch, in milliseconds, covering all its attempts and
+   * Retry-After waits (client-go's rest.Config.Timeout, which also bounds the retry loop); also sent to the server as
+   * `?timeout=` so it stops working on an abandoned request, as client-go does. 0 disables it. Default 30000:
+   * client-go and kubectl default to none, which leaves a request on a half-open connection (apiserver failover, a
+   * dropped NAT entry) hanging forever; the API server itself gives up on non-watch requests after 60 s
+   * (kube-apiserver --request-timeout), so 30 s is long for any answer that is still coming. Watches are exempt: the
+   * server ends them after their timeoutSeconds.
+   */
+  requestTimeoutMs?: number;
+  /** maxRetries: how many times a request answered 429 or 5xx with Retry-After is sent again. Default 10 (client-go's rest.Request). */
+  maxRetries?: number;
+  /** clock: measures the deadline and the Retry-After waits, and the credentials' age. Default: the system clock. */
+  clock?: Clock;
+  /** transport: sends one non-watch request. Default: node:https (or http) with the kubeconfig's credentials. */
+  transport?: Transport;
+}
+
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+export const DEFAULT_MAX_RETRIES = 10;
 
 export class KubeClient {
   private readonly server: URL;
   private readonly agent: https.Agent | http.Agent;
   private baseOptions?: https.RequestOptions;
   private optionsAt = 0;
-  /** Called after every request (the operator's metrics count them). */
+  private readonly clock: Clock;
+  private readonly transport: Transport;
+  readonly requestTimeoutMs: number;
+  readonly maxRetries: number;
+  /** Called after every request, each retry included (the operator's metrics count them). */
   onRequest?: RequestCounter;
 
-  constructor(readonly kubeConfig: KubeConfig, readonly userAgent = 'lfm-operator') {
+  constructor(readonly kubeConfig: KubeConfig, readonly userAgent = 'lfm-operator', options: KubeClientOptions = {}) {
     const cluster = kubeConfig.getCurrentCluster();
     if (!cluster) throw new Error('kubeconfig has no current cluster');
     this.server = new URL(cluster.server);
     this.agent = this.server.protocol === 'https:' ? new https.Agent({ keepAlive: true, maxSockets: 32 }) : new http.Agent({ keepAlive: true, maxSockets: 32 });
+    this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    if (!Number.isFinite(this.requestTimeoutMs) || this.requestTimeoutMs < 0) throw new Error(`requestTimeoutMs must be a finite number ≥ 0, got ${this.requestTimeoutMs}`);
+    // client-go's MaxRetries: a negative value means no retries.
+    this.maxRetries = Math.max(0, Math.floor(options.maxRetries ?? DEFAULT_MAX_RETRIES));
+    this.clock = options.clock ?? systemClock;
+    this.transport = options.transport ?? ((request) => this.exchange(request));
   }
 
-  static fromKubeconfig(path?: string): KubeClient {
+  static fromKubeconfig(path?: string, options: KubeClientOptions = {}): KubeClient {
     const kc = new KubeConfig();
     if (path) kc.loadFromFile(path);
     else kc.loadFromDefault();
-    return new KubeClient(kc);
+    return new KubeClient(kc, undefined, options);
   }
 
   private async options(): Promise<https.RequestOptions> {
     // Credentials are re-read every minute: in-cluster ServiceAccount tokens rotate on disk.
-    const now = Date.now();
+    const now = this.clock.now();
     if (!this.baseOptions || now - this.optionsAt > 60_000) {
       const opts: https.RequestOptions = { headers: {} };
       await this.kubeConfig.applyToHTTPSOptions(opts);
@@ -135,25 +256,56 @@ export class KubeClient {
     });
   }
 
-  /** Sends a request and answers whatever the server said (the caller judges the status); rejects only on transport errors. */
-  async send(method: string, path: string, options: { query?: Query; body?: unknown; contentType?: string } = {}): Promise<{ status: number; text: string; body: unknown }> {
-    const body = options.body === undefined ? undefined : typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
-    const res = await this.open(method, `${path}${buildQuery(options.query)}`, body, options.contentType ?? (body !== undefined ? 'application/json' : undefined));
+  /** The default transport: one exchange over the agent, body read whole. */
+  private async exchange(request: TransportRequest): Promise<TransportResponse> {
+    const res = await this.open(request.method, request.path, request.body, request.contentType, request.signal);
     const chunks: Buffer[] = [];
     for await (const chunk of res) chunks.push(chunk as Buffer);
-    const text = Buffer.concat(chunks).toString('utf8');
-    const status = res.statusCode ?? 0;
-    this.onRequest?.(method, path, status);
-    let parsed: unknown;
-    try {
-      parsed = text ? JSON.parse(text) : undefined;
-    } catch {
-      parsed = undefined;
-    }
-    return { status, text, body: parsed };
+    return { status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') };
   }
 
-  async request<T>(method: string, path: string, options: { query?: Query; body?: unknown; contentType?: string } = {}): Promise<T> {
+  /** Waits ms on the client's clock; rejects with the signal's reason if it aborts first. */
+  private wait(ms: number, signal: AbortSignal): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (signal.aborted) return reject(signal.reason as Error);
+      const onAbort = () => {
+        this.clock.clearTimeout(handle);
+        reject(signal.reason as Error);
+      };
+      const handle = this.clock.setTimeout(() => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      }, ms);
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  /**
+   * Sends a request and answers whatever the server said (the caller judges the status); rejects only on transport
+   * errors and with RequestTimeoutError past the deadline. A 429 or 5xx with Retry-After is sent again after waiting
+   * (decideRetry); the last answer is returned. timeoutMs overrides the client's requestTimeoutMs for this call.
+   */
+  async send(method: string, path: string, options: { query?: Query; body?: unknown; contentType?: string; timeoutMs?: number } = {}): Promise<{ status: number; text: string; body: unknown }> {
+    const payload = buildPayload(options.body, options.contentType);
+    const deadline = new RequestDeadline(this.clock, method, path, options.timeoutMs ?? this.requestTimeoutMs);
+    try {
+      for (let retries = 0; ; retries++) {
+        const query = deadline.timeoutMs > 0 ? withServerTimeout(options.query, deadline.remainingMs()) : options.query;
+        const res = await this.transport({ method, path: `${path}${buildQuery(query)}`, ...payload, signal: deadline.signal });
+        deadline.lastStatus = res.status;
+        this.onRequest?.(method, path, res.status);
+        const decision = decideRetry({ status: res.status, retryAfter: res.headers['retry-after'], retries, maxRetries: this.maxRetries, msUntilDeadline: deadline.remainingMs() });
+        if (!decision.retry) return { status: res.status, text: res.text, body: parseJson(res.text) };
+        await this.wait(decision.waitMs, deadline.signal);
+      }
+    } catch (err) {
+      throw deadline.explain(err);
+    } finally {
+      deadline.stop();
+    }
+  }
+
+  async request<T>(method: string, path: string, options: { query?: Query; body?: unknown; contentType?: string; timeoutMs?: number } = {}): Promise<T> {
     const { status, text, body } = await this.send(method, path, options);
     if (status < 200 || status >= 300) {
       const s = body as { reason?: string; message?: string } | undefined;
@@ -197,7 +349,8 @@ export class KubeClient {
 
   /**
    * Streams a watch from resourceVersion; resolves when the server or the signal closes it. Errors (including 410
-   * Gone as an ERROR event) are thrown so the caller can relist.
+   * Gone as an ERROR event) are thrown so the caller can relist. The request timeout does not apply: the server ends
+   * the watch after timeoutSeconds (default 300), and the informer's backoff, not Retry-After, paces a failed one.
    */
   async watch<T extends KubeObject>(type: ResourceType, options: { namespace?: string; labelSelector?: string; resourceVersion: string; timeoutSeconds?: number; signal?: AbortSignal }, onEvent: (e: WatchEvent<T>) => void): Promise<void> {
     const path = buildPath(type, options.namespace) + buildQuery({
