@@ -1,13 +1,17 @@
 // Pure. The autoscaler's decision: policy + pods + engine samples + previous status + now -> replicas, reason and the
 // next status.autoscaling. Performs no I/O, reads no clock, and imports nothing from kube/ or controller/.
 //
-// One call per scrape interval I, in named phases (each a function below with its own formula):
+// One call per scrape interval I, in named phases (each a function below with its own formula; decide() runs them in
+// this order):
 //   classifyPods        r Ready, starting, blocked (Pending for GPUs, unschedulable, quota-refused), terminating
 //   selectFresh         samples of Ready pods no older than 2 I; a Ready pod without one is silent or missing
 //                       (W below also counts the requests held at a gateway, when the request path reports them)
 //   measureLoad         U0 = Σ prompt / P + Σ gen / G (or Σ tokens / T): the served load in replicas at target over
 //                       the rate window, or over the last scrape interval when that is BURST_RATIO x higher; W = Σ waiting; per-pod
-//                       observations for the capacity fit
+//                       observations for the capacity fit (observeLoad adds the gateway's queue and the Ready pods
+//                       the samples miss)
+//   readHistory         the previous decision: its count, its recommendation window, whether a gap (GAP_INTERVALS x I
+//                       without a decision) breaks it, and the learned start time L^
 //   computeCapacity     f, the correction of the targets learned in both directions (capacity.ts); U = U0 / f
 //   learnWork           w = replica-seconds at target per request, learned as U / finished requests per second
 //                       while queues are short
@@ -15,17 +19,24 @@
 //                         R_queue = ceil(U + (max(0, dW/dt) + (W - q r) / D) x w / f),  D = the drain time, the
 //                         learned start time L^ (a backlog cannot be served sooner by replicas that are not there)
 //                       R_up = clamp(min, max, max(ceil(U), R_queue)), and R_up >= r while the queue stands
+//                       (estimateNeed runs computeCapacity, learnWork and computeDemand)
 //   computeHold         H = max(stabilizationWindowSeconds, scaleDownDelaySeconds or max(60, L^), rebound hold):
 //                       the break-even rule (an idle replica is kept as long as a new one takes to start), lengthened
 //                       to the idle gaps after which demand came back (removed replicas were needed again)
+//   recordRecommendation  R_up (missing pods counted as fully loaded) joins the recommendations of the last H; after
+//                       a gap, or while blind or a pod is silent, the previous count is recorded instead
 //   chooseDesired       up at once to R_up (starting pods are already counted, so a steady load adds nothing);
 //                       down only to the highest recommendation of the last H, never while the queue stands, never
 //                       while a Ready pod is silent or metrics are missing, and never removing pods still starting
 //                       unless the Ready pods alone carried every recommendation of the last H
 //   applyGpuWait        pods Pending for GPUs are requested until pendingTimeoutSeconds, then withdrawn for one
 //                       more timeout, then requested again; never capacity
+//   learnRebound        demand back on a standing queue within MAX_REBOUND_STARTUPS L^ of a scale-down: the next H
+//                       lasts at least that idle gap; a scale-down is recorded for the next rebound
+//   buildState          the next status.autoscaling (with lowLoadSince, saturatedSince, lastScaleTime), and
+//   buildDecision       the ScaleDecision
 import type { AutoscalingSpec, AutoscalingStatus } from '../api/v1alpha1.js';
-import type { CapacityObservation } from './capacity.js';
+import type { CapacityEstimate, CapacityObservation } from './capacity.js';
 import { computeCapacity } from './capacity.js';
 
 /** A sample older than this many scrape intervals is stale. */
@@ -351,7 +362,7 @@ export interface Demand {
 export function computeDemand(d: DemandInput): Demand {
   const q = d.policy.queueDepthPerReplica;
   const r = d.ready;
-  const queueStands = r > 0 && d.waiting > q * r;
+  const queueStands = queueStandsAt(d.policy, d.waiting, r);
   const throughput = d.load === undefined ? 0 : ceilOf(d.load);
   let queueReplicas = 0;
   if (d.load === undefined) {
@@ -376,7 +387,7 @@ export interface HoldInput {
 
 /**
  * H = max(stabilizationWindowSeconds, scaleDownDelaySeconds, rebound), where an unset scaleDownDelaySeconds is the
- * break-even delay max(60, L^) and the rebound hold (learned in chooseDesired when demand came back after a
+ * break-even delay max(60, L^) and the rebound hold (learned in learnRebound when demand came back after a
  * scale-down) fades as exp(-t / REBOUND_MEMORY_SECONDS). An explicit scaleDownDelaySeconds turns the rebound off.
  */
 export function computeHold(h: HoldInput): { holdSeconds: number; baseSeconds: number; reboundSeconds?: number } {
@@ -413,137 +424,349 @@ function readRecommendations(previous?: AutoscalingStatus): Recommendation[] {
   return out.sort((a, b) => a.time - b.time);
 }
 
-/** Decides the replica count. See the header for the phases and their formulas. */
-export function decide(input: DecideInput): ScaleDecision {
-  const { policy, previous } = input;
-  const now = typeof input.now === 'number' ? input.now : input.now.getTime();
-  const intervalMs = policy.scrapeIntervalSeconds * 1000;
+/** The clock and the bounds of one decision. */
+interface Clock {
+  /** Milliseconds since the epoch. */
+  now: number;
+  /** The scrape interval I, in milliseconds. */
+  intervalMs: number;
+  min: number;
+  /** maxReplicas, never below minReplicas. */
+  max: number;
+}
+
+function readClock(input: DecideInput): Clock {
+  const { policy } = input;
   const min = policy.minReplicas;
-  const max = Math.max(policy.maxReplicas, min);
+  return {
+    now: typeof input.now === 'number' ? input.now : input.now.getTime(),
+    intervalMs: policy.scrapeIntervalSeconds * 1000,
+    min,
+    max: Math.max(policy.maxReplicas, min),
+  };
+}
 
-  const pods = classifyPods(input.pods, input.refusedReplicas ?? 0);
-  const r = pods.ready;
-  const fresh = selectFresh(input.samples, pods.readyNames, now, intervalMs);
-  const measuredLoad = measureLoad(policy, fresh);
+/** The measured load with the gateway's queue, and what the scrape did not see. */
+interface ObservedLoad extends MeasuredLoad {
+  /** Ready pods without fresh samples (without token rates, with a token target): they count as fully loaded. */
+  missing: number;
+  /** No Ready pod, no fresh sample, or (with a token target) no token rates: nothing to decide on. */
+  blind: boolean;
+  /** Ready pods without a fresh sample. */
+  silent: number;
+  /** blind, or a Ready pod silent: no scale-down. */
+  holding: boolean;
+}
+
+/** measureLoad's result plus the requests held at a gateway, and the Ready pods it does not cover. */
+function observeLoad(measured: MeasuredLoad, ready: number, gatewayWaiting: number | undefined): ObservedLoad {
   // Requests held at a gateway wait like those in the engines' queues (and only there while the engines run full).
-  const m = { ...measuredLoad, waiting: measuredLoad.waiting + Math.max(0, input.gatewayWaiting ?? 0) };
-  const missing = r - (m.hasTarget ? m.withRates : m.reporting);
-  const blind = r === 0 || m.reporting === 0 || (m.hasTarget && m.withRates === 0);
-  const silent = r - m.reporting;
+  const m = { ...measured, waiting: measured.waiting + Math.max(0, gatewayWaiting ?? 0) };
+  const blind = ready === 0 || m.reporting === 0 || (m.hasTarget && m.withRates === 0);
+  const silent = ready - m.reporting;
+  return { ...m, missing: ready - (m.hasTarget ? m.withRates : m.reporting), blind, silent, holding: blind || silent > 0 };
+}
 
-  // History: the previous decision, its window and whether it is recent enough to continue.
-  const previousDesired = previous?.desiredReplicas ?? input.currentReplicas;
-  let window = readRecommendations(previous);
+/** The previous decision, as far as this one continues it. */
+interface History {
+  /** The previous desiredReplicas (the Deployment's spec.replicas when there is none). */
+  previousDesired: number;
+  /** The recommendation window as the previous decision left it, oldest first, and its newest entry. */
+  window: Recommendation[];
+  last: Recommendation | undefined;
+  /** No decision for GAP_INTERVALS x I: a restart or a new leader. */
+  gap: boolean;
+  /** Seconds since the previous decision (0 without one). */
+  elapsedSeconds: number;
+  /** L^, the learned start time in seconds. */
+  learned: number | undefined;
+}
+
+/** History: the previous decision, its window and whether it is recent enough to continue. */
+function readHistory(input: DecideInput, clock: Clock): History {
+  const { previous } = input;
+  const { now } = clock;
+  const window = readRecommendations(previous);
   const last = window[window.length - 1];
-  const gap = last === undefined || now - last.time > GAP_INTERVALS * intervalMs;
-  const elapsedSeconds = last !== undefined && now > last.time ? (now - last.time) / 1000 : 0;
-  const learned = computeLearnedStartupSeconds(input.pods, previous?.learnedStartupSeconds);
+  return {
+    previousDesired: previous?.desiredReplicas ?? input.currentReplicas,
+    window,
+    last,
+    gap: last === undefined || now - last.time > GAP_INTERVALS * clock.intervalMs,
+    elapsedSeconds: last !== undefined && now > last.time ? (now - last.time) / 1000 : 0,
+    learned: computeLearnedStartupSeconds(input.pods, previous?.learnedStartupSeconds),
+  };
+}
 
-  // Capacity (both directions) and work per request.
-  const capacity = computeCapacity(previous?.capacityFit, elapsedSeconds, blind ? [] : m.observations, input.batchLimit);
+interface NeedInput {
+  input: DecideInput;
+  clock: Clock;
+  pods: PodCounts;
+  m: ObservedLoad;
+  history: History;
+}
+
+/** What the load needs: the capacity correction, the work per request, the demand and the recommendations. */
+interface Need {
+  capacity: CapacityEstimate;
+  /** U = U0 / f, in replicas; undefined without a token target. */
+  load: number | undefined;
+  /** w as learned (uncorrected by f). */
+  workPerRequest: number | undefined;
+  demand: Demand;
+  /** The queue stands, and the metrics can tell. */
+  queueStands: boolean;
+  /** R_up within the bounds, and the same with the missing pods counted as fully loaded. */
+  up: number;
+  safe: number;
+  /** The learned capacity of a replica in units of the targets, when f is not 1. */
+  capacityPerReplica: number | undefined;
+}
+
+/** A queue stands: more than queueDepthPerReplica waiting requests per Ready replica. */
+function queueStandsAt(policy: AutoscalingSpec, waiting: number, ready: number): boolean {
+  return ready > 0 && waiting > policy.queueDepthPerReplica * ready;
+}
+
+/** Runs computeCapacity (both directions), learnWork and computeDemand, and bounds the recommendations. */
+function estimateNeed(n: NeedInput): Need {
+  const { input: { policy, previous }, clock, pods, m, history } = n;
+  const r = pods.ready;
+  const capacity = computeCapacity(previous?.capacityFit, history.elapsedSeconds, m.blind ? [] : m.observations, n.input.batchLimit);
   const f = capacity.factor;
   const U = m.measured === undefined ? undefined : m.measured / f;
-  const q = policy.queueDepthPerReplica;
-  const queueStandsNow = r > 0 && m.waiting > q * r;
-  const workPerRequest = learnWork(previous?.workPerRequestSeconds, blind ? undefined : m.measured, m.finishedPerSecond, r, queueStandsNow);
-  const before = previous?.queueDepth;
-  const growthPerSecond = !gap && before !== undefined && elapsedSeconds > 0 ? (m.waiting - before) / elapsedSeconds : 0;
-  const drainSeconds = Math.max(MIN_SCALE_DOWN_DELAY_SECONDS, learned ?? UNKNOWN_STARTUP_SECONDS);
+  const workPerRequest = learnWork(previous?.workPerRequestSeconds, m.blind ? undefined : m.measured, m.finishedPerSecond, r, queueStandsAt(policy, m.waiting, r));
   const demand = computeDemand({
-    policy, ...(U !== undefined ? { load: U } : {}), waiting: m.waiting, ready: r, starting: pods.starting, blocked: pods.blocked,
-    growthPerSecond, ...(workPerRequest !== undefined ? { workPerRequest: workPerRequest / f } : {}), drainSeconds,
+    policy, load: U, waiting: m.waiting, ready: r, starting: pods.starting, blocked: pods.blocked,
+    growthPerSecond: queueGrowthPerSecond(m.waiting, previous?.queueDepth, history),
+    workPerRequest: workPerRequest === undefined ? undefined : workPerRequest / f,
+    drainSeconds: Math.max(MIN_SCALE_DOWN_DELAY_SECONDS, history.learned ?? UNKNOWN_STARTUP_SECONDS),
   });
-  const queueStands = !blind && demand.queueStands;
+  return {
+    capacity,
+    load: U,
+    workPerRequest,
+    demand,
+    queueStands: !m.blind && demand.queueStands,
+    // Missing pods count as fully loaded.
+    up: clamp(demand.replicas, clock.min, clock.max),
+    safe: clamp(Math.max(demand.replicas, ceilOf((U ?? 0) + Math.max(0, m.missing))), clock.min, clock.max),
+    capacityPerReplica: f !== 1 ? f / 0.8 : undefined,
+  };
+}
 
-  // The hold H, with the rebound learned from the last scale-down.
-  const hold = computeHold({ policy, ...(learned !== undefined ? { learnedStartupSeconds: learned } : {}), ...(previous?.reboundHoldSeconds !== undefined ? { reboundSeconds: previous.reboundHoldSeconds } : {}), elapsedSeconds });
-  let holdSeconds = hold.holdSeconds;
-  let reboundSeconds = hold.reboundSeconds;
-  const holdMs = holdSeconds * 1000;
+/** dW/dt: waiting requests per second of growth since the previous decision (0 after a gap). */
+function queueGrowthPerSecond(waiting: number, before: number | undefined, history: History): number {
+  return !history.gap && before !== undefined && history.elapsedSeconds > 0 ? (waiting - before) / history.elapsedSeconds : 0;
+}
 
-  // The recommendation window. A gap in the history or a blind decision records a hold at the previous count, so
-  // nothing scales down until H of fresh samples has passed. Missing pods count as fully loaded.
-  const upRaw = clamp(demand.replicas, min, max);
-  const safeRaw = clamp(Math.max(demand.replicas, ceilOf((U ?? 0) + Math.max(0, missing))), min, max);
-  if (gap) window = pushRecommendation(window, { time: now - 1, replicas: Math.max(previousDesired, last?.replicas ?? 0) }, holdMs);
-  const holding = blind || silent > 0;
-  window = pushRecommendation(window, { time: now, replicas: holding ? Math.max(previousDesired, upRaw) : Math.max(upRaw, safeRaw) }, holdMs);
+interface WindowInput {
+  clock: Clock;
+  history: History;
+  /** H, in seconds. */
+  holdSeconds: number;
+  up: number;
+  safe: number;
+  holding: boolean;
+}
+
+/**
+ * The recommendation window. A gap in the history or a blind decision records a hold at the previous count, so
+ * nothing scales down until H of fresh samples has passed. Missing pods count as fully loaded.
+ */
+function recordRecommendation(w: WindowInput): { window: Recommendation[]; windowMax: number } {
+  const { now } = w.clock;
+  const { previousDesired, last } = w.history;
+  const holdMs = w.holdSeconds * 1000;
+  let window = w.history.window;
+  if (w.history.gap) window = pushRecommendation(window, { time: now - 1, replicas: Math.max(previousDesired, last?.replicas ?? 0) }, holdMs);
+  window = pushRecommendation(window, { time: now, replicas: w.holding ? Math.max(previousDesired, w.up) : Math.max(w.up, w.safe) }, holdMs);
   const windowMax = Math.max(...window.filter((e) => e.time >= now - holdMs).map((e) => e.replicas));
+  return { window, windowMax };
+}
 
-  // Blocked pods: requested until the timeout, then withdrawn for one more timeout.
-  let pendingSince = parseTime(previous?.pendingSince);
-  const demandBeyondScheduled = Math.max(upRaw, previousDesired) > pods.scheduled;
-  if (pods.blocked > 0) pendingSince ??= now;
-  else if (!demandBeyondScheduled) pendingSince = undefined;
-  const timeoutMs = policy.pendingTimeoutSeconds * 1000;
-  if (pendingSince !== undefined && now - pendingSince >= 2 * timeoutMs) pendingSince = now;
-  const withdrawn = pendingSince !== undefined && now - pendingSince >= timeoutMs;
-  const cap = withdrawn ? clamp(pods.scheduled, min, max) : max;
-
-  // chooseDesired.
-  let desired = clamp(previousDesired, min, max);
-  let reason: ScaleReason = desired === previousDesired ? 'Steady' : 'Bounds';
-  let message: string;
-  const loadText = U !== undefined
-    ? `${formatNumber(U)} replicas of load (${formatNumber(m.prompt)} prompt + ${formatNumber(m.generation)} generated tokens/s` +
+/** The load as the messages give it. */
+function describeLoad(load: number | undefined, f: number, m: MeasuredLoad): string {
+  return load !== undefined
+    ? `${formatNumber(load)} replicas of load (${formatNumber(m.prompt)} prompt + ${formatNumber(m.generation)} generated tokens/s` +
       (f !== 1 ? `, a replica measured at ${formatNumber(f)} x the targets` : '') + `), ${formatNumber(m.waiting)} waiting`
     : `${formatNumber(m.waiting)} waiting requests`;
+}
+
+export interface Choice {
+  desiredReplicas: number;
+  reason: ScaleReason;
+  message: string;
+}
+
+export interface ChoiceInput {
+  policy: AutoscalingSpec;
+  min: number;
+  max: number;
+  previousDesired: number;
+  pods: PodCounts;
+  /** Nothing to decide on, a Ready pod silent, and the Ready pods without metrics. */
+  blind: boolean;
+  holding: boolean;
+  silent: number;
+  missing: number;
+  queueStands: boolean;
+  /** R_up within the bounds, R_queue and U (undefined without a token target). */
+  up: number;
+  queueReplicas: number;
+  load: number | undefined;
+  /** The highest recommendation of the last H, and H in seconds. */
+  windowMax: number;
+  holdSeconds: number;
+  /** The load as the messages give it. */
+  loadText: string;
+}
+
+/**
+ * Up at once to R_up (starting pods are already counted, so a steady load adds nothing); down only to the highest
+ * recommendation of the last H, never while the queue stands, never while a Ready pod is silent or metrics are
+ * missing, and never removing pods still starting unless the Ready pods alone carried every recommendation of the
+ * last H. The first rule that applies decides.
+ */
+export function chooseDesired(c: ChoiceInput): Choice {
+  const kept = clamp(c.previousDesired, c.min, c.max);
+  const { ready: r, starting } = c.pods;
   // Pods still starting go first when the count falls (the ReplicaSet's order): only when the Ready pods alone met
   // every recommendation of the hold has the load really fallen below what was started for it.
-  const downFloor = pods.starting > 0 && windowMax > r ? Math.min(desired, r + pods.starting) : 0;
-  const downTo = Math.max(windowMax, downFloor);
-  if (blind) {
-    reason = 'MetricsMissing';
-    message = `no fresh metrics from ${missing} of ${r} Ready pods: holding ${desired}; no scale-down until ${holdSeconds}s of fresh samples`;
-    if (upRaw > desired) {
-      desired = upRaw;
-      reason = 'ScaleUp';
-      message = `${loadText}: scaling up to ${desired}`;
-    }
-  } else if (upRaw > desired) {
-    desired = upRaw;
-    reason = demand.queueReplicas > ceilOf(U ?? 0) ? 'ScaleUpOnQueue' : 'ScaleUp';
-    message = `${loadText}: scaling up to ${desired} (${r} ready, ${pods.starting} starting)`;
-  } else if (queueStands && downTo < desired) {
-    reason = 'QueueStanding';
-    message = `${loadText}: more than ${formatNumber(q)} waiting per Ready replica, keeping ${desired} (${r} ready, ${pods.starting} starting); no scale-down while the queue stands`;
-  } else if (holding && upRaw < desired) {
-    reason = 'MetricsMissing';
-    message = `${silent} of ${r} Ready pods do not answer their scrape: holding ${desired}; no scale-down while one is silent`;
-  } else if (downTo < desired) {
-    desired = downTo;
-    reason = 'ScaleDown';
-    message = `${loadText}; the highest recommendation of the last ${holdSeconds}s is ${windowMax}` +
-      (downTo > windowMax ? ` (keeping the ${pods.starting} pods still starting)` : '') + `: scaling down to ${desired}`;
-  } else if (upRaw < desired) {
-    reason = 'ScaleDownDelayed';
-    message = `${loadText} needs ${upRaw}; keeping ${desired} until the recommendations of the last ${holdSeconds}s are lower` +
-      (downFloor > windowMax ? ` and the ${pods.starting} pods still starting are not needed` : '') +
-      (missing > 0 ? ` (${missing} Ready pods without metrics count as fully loaded)` : '');
-  } else if (reason === 'Bounds') {
-    message = `desired replicas kept within minReplicas ${min} and maxReplicas ${max}: ${desired}`;
-  } else {
-    message = `${loadText}: ${desired} replicas (${r} ready, ${pods.starting} starting)`;
+  const downFloor = starting > 0 && c.windowMax > r ? Math.min(kept, r + starting) : 0;
+  const downTo = Math.max(c.windowMax, downFloor);
+  if (c.blind) return chooseBlind(c, kept);
+  if (c.up > kept) {
+    const reason = c.queueReplicas > ceilOf(c.load ?? 0) ? 'ScaleUpOnQueue' : 'ScaleUp';
+    return { desiredReplicas: c.up, reason, message: `${c.loadText}: scaling up to ${c.up} (${r} ready, ${starting} starting)` };
   }
-  if (desired > cap) {
-    desired = cap;
-    reason = 'GpuWaitExpired';
-    message = `${pods.blocked} replicas waited ${policy.pendingTimeoutSeconds}s without a GPU: withdrawn, ${desired} requested until they are retried`;
-  } else if (pods.blocked > 0 && reason !== 'ScaleUp' && reason !== 'ScaleUpOnQueue' && reason !== 'ScaleDown') {
-    reason = 'WaitingForGpus';
-    message = `${pods.pendingForGpus} pods Pending for lack of GPUs` + (pods.unschedulable > 0 ? `, ${pods.unschedulable} unschedulable` : '') +
-      (pods.refused > 0 ? `, ${pods.refused} refused by quota` : '') + ` (not capacity): ${desired} requested; ${message}`;
+  if (c.queueStands && downTo < kept) {
+    return {
+      desiredReplicas: kept, reason: 'QueueStanding',
+      message: `${c.loadText}: more than ${formatNumber(c.policy.queueDepthPerReplica)} waiting per Ready replica, keeping ${kept} (${r} ready, ${starting} starting); no scale-down while the queue stands`,
+    };
   }
+  if (c.holding && c.up < kept) {
+    return { desiredReplicas: kept, reason: 'MetricsMissing', message: `${c.silent} of ${r} Ready pods do not answer their scrape: holding ${kept}; no scale-down while one is silent` };
+  }
+  if (downTo < kept) {
+    const message = `${c.loadText}; the highest recommendation of the last ${c.holdSeconds}s is ${c.windowMax}` +
+      (downTo > c.windowMax ? ` (keeping the ${starting} pods still starting)` : '') + `: scaling down to ${downTo}`;
+    return { desiredReplicas: downTo, reason: 'ScaleDown', message };
+  }
+  if (c.up < kept) return { desiredReplicas: kept, reason: 'ScaleDownDelayed', message: delayedMessage(c, kept, downFloor) };
+  if (kept !== c.previousDesired) {
+    return { desiredReplicas: kept, reason: 'Bounds', message: `desired replicas kept within minReplicas ${c.min} and maxReplicas ${c.max}: ${kept}` };
+  }
+  return { desiredReplicas: kept, reason: 'Steady', message: `${c.loadText}: ${kept} replicas (${r} ready, ${starting} starting)` };
+}
 
-  // Rebound: demand came back above the level of the last scale-down, with requests waiting, within
-  // MAX_REBOUND_STARTUPS start times of the time it was last needed: the removed replicas would have served them, so
-  // hold at least that long next time. (A scale-up on throughput alone, before anything waits, teaches nothing.)
-  const lastDown = previous?.lastScaleDown;
+/** Without usable metrics: up on what is known, never down. */
+function chooseBlind(c: ChoiceInput, kept: number): Choice {
+  if (c.up > kept) return { desiredReplicas: c.up, reason: 'ScaleUp', message: `${c.loadText}: scaling up to ${c.up}` };
+  return {
+    desiredReplicas: kept, reason: 'MetricsMissing',
+    message: `no fresh metrics from ${c.missing} of ${c.pods.ready} Ready pods: holding ${kept}; no scale-down until ${c.holdSeconds}s of fresh samples`,
+  };
+}
+
+function delayedMessage(c: ChoiceInput, kept: number, downFloor: number): string {
+  return `${c.loadText} needs ${c.up}; keeping ${kept} until the recommendations of the last ${c.holdSeconds}s are lower` +
+    (downFloor > c.windowMax ? ` and the ${c.pods.starting} pods still starting are not needed` : '') +
+    (c.missing > 0 ? ` (${c.missing} Ready pods without metrics count as fully loaded)` : '');
+}
+
+export interface GpuWaitInput {
+  policy: AutoscalingSpec;
+  now: number;
+  min: number;
+  max: number;
+  pods: PodCounts;
+  /** status.autoscaling.pendingSince of the previous decision. */
+  pendingSince: string | undefined;
+  /** R_up within the bounds, and the previous desiredReplicas: together, whether demand exceeds the scheduled pods. */
+  up: number;
+  previousDesired: number;
+  choice: Choice;
+}
+
+export interface GpuWait {
+  choice: Choice;
+  /** Since when replicas have waited Pending (the next status.autoscaling.pendingSince), in milliseconds. */
+  pendingSince: number | undefined;
+}
+
+/** Since when blocked replicas have been requested, and the cap on the replica count it implies. */
+function trackGpuWait(g: GpuWaitInput): { pendingSince: number | undefined; cap: number } {
+  const { now, pods } = g;
+  let pendingSince = parseTime(g.pendingSince);
+  const demandBeyondScheduled = Math.max(g.up, g.previousDesired) > pods.scheduled;
+  if (pods.blocked > 0) pendingSince ??= now;
+  else if (!demandBeyondScheduled) pendingSince = undefined;
+  const timeoutMs = g.policy.pendingTimeoutSeconds * 1000;
+  if (pendingSince !== undefined && now - pendingSince >= 2 * timeoutMs) pendingSince = now;
+  const withdrawn = pendingSince !== undefined && now - pendingSince >= timeoutMs;
+  return { pendingSince, cap: withdrawn ? clamp(pods.scheduled, g.min, g.max) : g.max };
+}
+
+/**
+ * Blocked pods: requested until pendingTimeoutSeconds, then withdrawn for one more timeout (the count capped at the
+ * scheduled pods), then requested again; never capacity. Otherwise the choice is reported as waiting for GPUs,
+ * unless it scales.
+ */
+export function applyGpuWait(g: GpuWaitInput): GpuWait {
+  const { choice, pods } = g;
+  const { pendingSince, cap } = trackGpuWait(g);
+  if (choice.desiredReplicas > cap) {
+    const message = `${pods.blocked} replicas waited ${g.policy.pendingTimeoutSeconds}s without a GPU: withdrawn, ${cap} requested until they are retried`;
+    return { choice: { desiredReplicas: cap, reason: 'GpuWaitExpired', message }, pendingSince };
+  }
+  if (pods.blocked > 0 && choice.reason !== 'ScaleUp' && choice.reason !== 'ScaleUpOnQueue' && choice.reason !== 'ScaleDown') {
+    const message = `${pods.pendingForGpus} pods Pending for lack of GPUs` + (pods.unschedulable > 0 ? `, ${pods.unschedulable} unschedulable` : '') +
+      (pods.refused > 0 ? `, ${pods.refused} refused by quota` : '') + ` (not capacity): ${choice.desiredReplicas} requested; ${choice.message}`;
+    return { choice: { desiredReplicas: choice.desiredReplicas, reason: 'WaitingForGpus', message }, pendingSince };
+  }
+  return { choice, pendingSince };
+}
+
+type ScaleDownRecord = NonNullable<AutoscalingStatus['lastScaleDown']>;
+
+export interface ReboundInput {
+  policy: AutoscalingSpec;
+  now: number;
+  /** status.autoscaling.lastScaleDown of the previous decision. */
+  lastScaleDown: ScaleDownRecord | undefined;
+  previousDesired: number;
+  choice: Choice;
+  /** L^, the learned start time in seconds. */
+  learned: number | undefined;
+  /** H and the rebound hold of computeHold. */
+  holdSeconds: number;
+  reboundSeconds: number | undefined;
+}
+
+export interface Rebound {
+  holdSeconds: number;
+  reboundSeconds: number | undefined;
+  /** The next status.autoscaling.lastScaleDown. */
+  scaleDown: ScaleDownRecord | undefined;
+}
+
+/**
+ * Rebound: demand came back above the level of the last scale-down, with requests waiting, within
+ * MAX_REBOUND_STARTUPS start times of the time it was last needed: the removed replicas would have served them, so
+ * hold at least that long next time. (A scale-up on throughput alone, before anything waits, teaches nothing.) A
+ * scale-down is recorded for the next rebound.
+ */
+export function learnRebound(b: ReboundInput): Rebound {
+  const { policy, now, previousDesired, choice: { desiredReplicas: desired } } = b;
+  const lastDown = b.lastScaleDown;
   const lastDownTime = parseTime(lastDown?.time);
+  let { holdSeconds, reboundSeconds } = b;
   let scaleDown = lastDown;
-  if (desired > previousDesired && reason === 'ScaleUpOnQueue' && lastDown !== undefined && lastDownTime !== undefined && desired > lastDown.to && policy.scaleDownDelaySeconds === undefined) {
+  if (desired > previousDesired && b.choice.reason === 'ScaleUpOnQueue' && lastDown !== undefined && lastDownTime !== undefined && desired > lastDown.to && policy.scaleDownDelaySeconds === undefined) {
     const idleSeconds = (now - lastDownTime) / 1000 + lastDown.holdSeconds;
-    const limit = MAX_REBOUND_STARTUPS * (learned ?? UNKNOWN_STARTUP_SECONDS);
+    const limit = MAX_REBOUND_STARTUPS * (b.learned ?? UNKNOWN_STARTUP_SECONDS);
     if (idleSeconds <= limit) {
       reboundSeconds = Math.max(reboundSeconds ?? 0, Math.min(limit, idleSeconds + policy.scrapeIntervalSeconds));
       holdSeconds = Math.max(holdSeconds, Math.round(reboundSeconds));
@@ -551,56 +774,126 @@ export function decide(input: DecideInput): ScaleDecision {
     scaleDown = undefined;
   }
   if (desired < previousDesired) scaleDown = { time: toRfc3339(now), from: previousDesired, to: desired, holdSeconds };
+  return { holdSeconds, reboundSeconds, scaleDown };
+}
 
-  // Since when fresh recommendations have stayed below the replica count, and since when the queue has stood.
-  const lowNow = !blind && Math.max(upRaw, safeRaw) < desired;
+interface StateInput {
+  now: number;
+  previous: AutoscalingStatus | undefined;
+  history: History;
+  choice: Choice;
+  m: ObservedLoad;
+  need: Need;
+  window: Recommendation[];
+  pendingSince: number | undefined;
+  rebound: Rebound;
+}
+
+/** Since when fresh recommendations have stayed below the replica count, and since when the queue has stood. */
+function trackSince(s: StateInput): { lowLoadSince: number | undefined; saturatedSince: number | undefined; lastScaleTime: number | undefined } {
+  const { now, previous, history: { previousDesired, gap }, need } = s;
+  const desired = s.choice.desiredReplicas;
+  const lowNow = !s.m.blind && Math.max(need.up, need.safe) < desired;
   const lowLoadSince = !lowNow ? undefined : desired === previousDesired ? (parseTime(previous?.lowLoadSince) ?? now) : now;
-  const saturatedSince = queueStands ? (gap ? now : (parseTime(previous?.saturatedSince) ?? now)) : undefined;
+  const saturatedSince = need.queueStands ? (gap ? now : (parseTime(previous?.saturatedSince) ?? now)) : undefined;
   const previousScale = parseTime(previous?.lastScaleTime);
   const lastScaleTime = desired !== previousDesired ? now : previousScale;
-  const capacityPerReplica = f !== 1 ? f / 0.8 : undefined;
-  const state: AutoscalingStatus = {
-    desiredReplicas: desired,
+  return { lowLoadSince, saturatedSince, lastScaleTime };
+}
+
+/** The next status.autoscaling. */
+function buildState(s: StateInput): AutoscalingStatus {
+  const { choice, m, need, rebound, pendingSince } = s;
+  const { learned } = s.history;
+  const { workPerRequest, capacityPerReplica } = need;
+  const { reboundSeconds, scaleDown } = rebound;
+  const { lowLoadSince, saturatedSince, lastScaleTime } = trackSince(s);
+  return {
+    desiredReplicas: choice.desiredReplicas,
     queueDepth: m.waiting,
     runningRequests: m.running,
     tokensPerSecond: Math.round(m.prompt + m.generation),
     ...(lastScaleTime !== undefined ? { lastScaleTime: toRfc3339(lastScaleTime) } : {}),
-    reason: `${reason}: ${message}`,
+    reason: `${choice.reason}: ${choice.message}`,
     ...(learned !== undefined ? { learnedStartupSeconds: Math.round(learned * 10) / 10 } : {}),
     ...(lowLoadSince !== undefined ? { lowLoadSince: toRfc3339(lowLoadSince) } : {}),
-    recommendations: window.map((e) => ({ time: toRfc3339(e.time), replicas: e.replicas })),
+    recommendations: s.window.map((e) => ({ time: toRfc3339(e.time), replicas: e.replicas })),
     ...(pendingSince !== undefined ? { pendingSince: toRfc3339(pendingSince) } : {}),
     ...(workPerRequest !== undefined ? { workPerRequestSeconds: Math.round(workPerRequest * 1e6) / 1e6 } : {}),
     ...(capacityPerReplica !== undefined ? { capacityPerReplica: Math.round(capacityPerReplica * 1e4) / 1e4 } : {}),
-    capacityFit: roundFit(capacity.fit),
+    capacityFit: roundFit(need.capacity.fit),
     ...(saturatedSince !== undefined ? { saturatedSince: toRfc3339(saturatedSince) } : {}),
     ...(reboundSeconds !== undefined ? { reboundHoldSeconds: Math.round(reboundSeconds) } : {}),
     ...(scaleDown !== undefined ? { lastScaleDown: scaleDown } : {}),
   };
+}
+
+function describeScaleLoad(m: ObservedLoad, need: Need): ScaleLoad {
+  const { load, capacityPerReplica } = need;
   return {
-    desiredReplicas: desired,
-    reason,
-    message,
-    state,
+    ...(load !== undefined ? { replicasForThroughput: load } : {}),
+    ...(need.queueStands ? { replicasForQueue: need.demand.queueReplicas } : {}),
+    ...(capacityPerReplica !== undefined ? { capacityPerReplica } : {}),
+    queueDepth: m.waiting,
+    runningRequests: m.running,
+    tokensPerSecond: m.prompt + m.generation,
+    reporting: m.reporting,
+    missing: m.missing,
+  };
+}
+
+interface DecisionInput {
+  choice: Choice;
+  state: AutoscalingStatus;
+  pods: PodCounts;
+  m: ObservedLoad;
+  need: Need;
+  /** H after the rebound learning, and L^. */
+  holdSeconds: number;
+  learned: number | undefined;
+}
+
+function buildDecision(d: DecisionInput): ScaleDecision {
+  const { choice, pods, learned } = d;
+  return {
+    desiredReplicas: choice.desiredReplicas,
+    reason: choice.reason,
+    message: choice.message,
+    state: d.state,
     pendingForGpus: pods.pendingForGpus,
     unschedulable: pods.unschedulable + pods.refused,
     refusedReplicas: pods.refused,
-    ready: r,
+    ready: pods.ready,
     starting: pods.starting,
     terminating: pods.terminating,
-    load: {
-      ...(U !== undefined ? { replicasForThroughput: U } : {}),
-      ...(queueStands ? { replicasForQueue: demand.queueReplicas } : {}),
-      ...(capacityPerReplica !== undefined ? { capacityPerReplica } : {}),
-      queueDepth: m.waiting,
-      runningRequests: m.running,
-      tokensPerSecond: m.prompt + m.generation,
-      reporting: m.reporting,
-      missing,
-    },
-    scaleDownHoldSeconds: holdSeconds,
+    load: describeScaleLoad(d.m, d.need),
+    scaleDownHoldSeconds: d.holdSeconds,
     ...(learned !== undefined ? { learnedStartupSeconds: learned } : {}),
   };
+}
+
+/** Decides the replica count: the phases of the header, in order. */
+export function decide(input: DecideInput): ScaleDecision {
+  const { policy, previous } = input;
+  const clock = readClock(input);
+  const { now, min, max } = clock;
+  const pods = classifyPods(input.pods, input.refusedReplicas ?? 0);
+  const fresh = selectFresh(input.samples, pods.readyNames, now, clock.intervalMs);
+  const m = observeLoad(measureLoad(policy, fresh), pods.ready, input.gatewayWaiting);
+  const history = readHistory(input, clock);
+  const { previousDesired, learned } = history;
+  const need = estimateNeed({ input, clock, pods, m, history });
+  const hold = computeHold({ policy, learnedStartupSeconds: learned, reboundSeconds: previous?.reboundHoldSeconds, elapsedSeconds: history.elapsedSeconds });
+  const { window, windowMax } = recordRecommendation({ clock, history, holdSeconds: hold.holdSeconds, up: need.up, safe: need.safe, holding: m.holding });
+  const chosen = chooseDesired({
+    policy, min, max, previousDesired, pods, blind: m.blind, holding: m.holding, silent: m.silent, missing: m.missing,
+    queueStands: need.queueStands, up: need.up, queueReplicas: need.demand.queueReplicas, load: need.load, windowMax,
+    holdSeconds: hold.holdSeconds, loadText: describeLoad(need.load, need.capacity.factor, m),
+  });
+  const { choice, pendingSince } = applyGpuWait({ policy, now, min, max, pods, pendingSince: previous?.pendingSince, up: need.up, previousDesired, choice: chosen });
+  const rebound = learnRebound({ policy, now, lastScaleDown: previous?.lastScaleDown, previousDesired, choice, learned, holdSeconds: hold.holdSeconds, reboundSeconds: hold.reboundSeconds });
+  const state = buildState({ now, previous, history, choice, m, need, window, pendingSince, rebound });
+  return buildDecision({ choice, state, pods, m, need, holdSeconds: rebound.holdSeconds, learned });
 }
 
 /** The fit's sums with 6 significant digits (status stays small and stable). */
