@@ -3,6 +3,7 @@
 import { run, type CelInput } from '@bufbuild/cel';
 import { strings } from '@bufbuild/cel/ext';
 import type { JsonSchema } from './crd.js';
+import type { CelRule } from './v1alpha1.js';
 
 export interface CelViolation { field: string; message: string }
 
@@ -28,15 +29,30 @@ function evaluate(rule: string, self: unknown): boolean | Error {
   }
 }
 
+/**
+ * The refusal of a failed rule. As the API server does, messageExpression wins unless it fails to evaluate or gives
+ * something other than a non-blank one-line string; then message stands.
+ */
+function computeMessage(r: CelRule, self: unknown): string {
+  if (!r.messageExpression) return r.message;
+  try {
+    const text = run(r.messageExpression, { self: self as CelInput }, { funcs: strings });
+    return typeof text === 'string' && text.trim() !== '' && !/[\r\n]/.test(text) ? text : r.message;
+  } catch {
+    return r.message;
+  }
+}
+
 /** Walks schema and value together, evaluating every rule on every present node. */
 export function evaluateCelRules(schema: JsonSchema, value: unknown, path: string): CelViolation[] {
   if (value === undefined || value === null) return [];
   const violations: CelViolation[] = [];
   for (const r of schema['x-kubernetes-validations'] ?? []) {
-    const ok = evaluate(r.rule, toCel(value, schema));
+    const self = toCel(value, schema);
+    const ok = evaluate(r.rule, self);
     if (ok !== true) {
       const field = r.fieldPath ? `${path}${r.fieldPath}` : path;
-      violations.push({ field, message: ok instanceof Error ? `rule ${r.rule} could not be evaluated: ${ok.message}` : r.message });
+      violations.push({ field, message: ok instanceof Error ? `rule ${r.rule} could not be evaluated: ${ok.message}` : computeMessage(r, self) });
     }
   }
   if (schema.properties && typeof value === 'object' && !Array.isArray(value)) {

@@ -16,15 +16,20 @@ export type JsonSchema = {
 
 const SAFE = Number.MAX_SAFE_INTEGER;
 
+/** Whether a key of zod's output has no place in a structural schema (or only restates a default). */
+function isDropped(node: JsonSchema, key: string, value: unknown): boolean {
+  const preserveUnknown = node['x-kubernetes-preserve-unknown-fields'] === true;
+  if (key === '$schema' || key === 'id') return true;
+  if (key === 'additionalProperties') return value === false || preserveUnknown;
+  if (key === 'maximum' || key === 'minimum') return value === (key === 'maximum' ? SAFE : -SAFE);
+  return key === 'properties' && preserveUnknown && Object.keys(value as object).length === 0;
+}
+
 /** Rewrites zod's OpenAPI 3.0 output into what a structural CRD schema accepts. */
 function toStructural(node: JsonSchema): JsonSchema {
   const out: JsonSchema = {};
   for (const [key, value] of Object.entries(node)) {
-    if (key === '$schema' || key === 'id') continue;
-    if (key === 'additionalProperties' && (value === false || (node.properties && node['x-kubernetes-preserve-unknown-fields']))) continue;
-    if (key === 'additionalProperties' && node['x-kubernetes-preserve-unknown-fields']) continue;
-    if ((key === 'maximum' && value === SAFE) || (key === 'minimum' && value === -SAFE)) continue;
-    if (key === 'properties' && node['x-kubernetes-preserve-unknown-fields'] && Object.keys(value as object).length === 0) continue;
+    if (isDropped(node, key, value)) continue;
     if (key === 'properties') {
       out.properties = Object.fromEntries(Object.entries(value as Record<string, JsonSchema>).map(([k, v]) => [k, toStructural(v)]));
     } else if (key === 'items' || (key === 'additionalProperties' && typeof value === 'object')) {

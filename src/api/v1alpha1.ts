@@ -1,7 +1,10 @@
 // Pure. The LfmDeployment API (serving.lfm-operator.io/v1alpha1) as zod schemas: the single source of truth for the
 // TypeScript types, runtime parsing and the CRD's OpenAPI schema (descriptions, defaults, CEL rules).
 import { z } from 'zod';
+import type { ModelArchitecture as CatalogArchitecture } from '../catalog/architecture.js';
+import { WEIGHT_FORMATS } from '../catalog/architecture.js';
 import { GPU_TYPE_IDS } from '../catalog/gpus.js';
+import { buildOwnedFlagRule } from './owned-flags.js';
 
 export const GROUP = 'serving.lfm-operator.io';
 export const VERSION = 'v1alpha1';
@@ -13,7 +16,10 @@ export const SHORT_NAME = 'lfmd';
 /** A CEL rule attached to a schema node; it lands in the CRD as x-kubernetes-validations. */
 export interface CelRule {
   rule: string;
+  /** The refusal; with messageExpression, only when that fails to evaluate (as the API server does). */
   message: string;
+  /** A CEL expression for a refusal that names what failed (a string; evaluated only when the rule fails). */
+  messageExpression?: string;
   fieldPath?: string;
   reason?: 'FieldValueInvalid' | 'FieldValueForbidden' | 'FieldValueRequired' | 'FieldValueDuplicate';
 }
@@ -27,9 +33,8 @@ export type EngineName = (typeof ENGINE_NAMES)[number];
 export const QUANTIZATIONS = ['None', 'FP8', 'AWQ', 'GPTQ', 'MXFP4', 'NVFP4', 'W8A8Int8'] as const;
 export type Quantization = (typeof QUANTIZATIONS)[number];
 
-/** Formats a checkpoint can be published in (spec.model.architecture.weightFormat and the catalog). */
-export const WEIGHT_FORMATS = ['BF16', 'FP16', 'FP8', 'AWQ', 'GPTQ', 'MXFP4', 'NVFP4', 'W8A8Int8'] as const;
-export type WeightFormat = (typeof WEIGHT_FORMATS)[number];
+// The catalog owns what a model is (the layer below the API): checkpoint formats and the architecture's shape.
+export { WEIGHT_FORMATS, type WeightFormat } from '../catalog/architecture.js';
 
 /**
  * Quantizations an engine's --quantization accepts (read from ../shared/engines/*.json, checked by a test).
@@ -111,11 +116,8 @@ export const EngineSpec = z
     })).max(64).optional().describe('env: extra environment variables for the engine container. Default: none.'),
   })
   .describe('engine: the inference engine and its image. Default: VLLM with the default image.')
-  .meta(cel({
-    rule: "!has(self.extraArgs) || self.extraArgs.all(a, !a.startsWith('--') || !(a.split('=')[0] in ['--model', '--model-path', '--port', '--host', '--served-model-name', '--tensor-parallel-size', '--tp-size', '--tp', '--pipeline-parallel-size', '--pp-size', '--data-parallel-size', '--dp-size', '--quantization', '--kv-cache-dtype', '--max-model-len', '--context-length', '--gpu-memory-utilization', '--mem-fraction-static', '--enable-expert-parallel', '--ep-size']))",
-    message: 'spec.engine.extraArgs must not set flags the operator owns (model, host, port, served name, parallel sizes, quantization, KV cache dtype, context length, memory fraction): use spec.model, spec.parallelism, spec.quantization, spec.kvCacheDtype and spec.serving instead',
-    fieldPath: '.extraArgs',
-  }));
+  // One rule per engine, from the owned-flag table the planner also uses (owned-flags.ts): same spellings, same words.
+  .meta(cel(...ENGINE_NAMES.map((engine): CelRule => buildOwnedFlagRule(engine))));
 
 export const ParallelismSpec = z
   .strictObject({
@@ -314,7 +316,11 @@ export type LfmDeployment = z.output<typeof LfmDeployment>;
 export type LfmDeploymentInput = z.input<typeof LfmDeployment>;
 export type LfmDeploymentSpec = z.output<typeof LfmDeploymentSpec>;
 export type LfmDeploymentStatus = z.output<typeof LfmDeploymentStatus>;
+/** spec.model.architecture as parsed: exactly the catalog's ModelArchitecture (the assertion below keeps them one). */
 export type ModelArchitecture = z.output<typeof ModelArchitecture>;
+type SameType<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const architectureIsTheCatalogs: SameType<ModelArchitecture, CatalogArchitecture> = true;
+void architectureIsTheCatalogs;
 export type PlanStatus = z.output<typeof PlanStatus>;
 export type AutoscalingSpec = z.output<typeof AutoscalingSpec>;
 export type AutoscalingStatus = z.output<typeof AutoscalingStatus>;

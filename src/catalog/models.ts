@@ -1,7 +1,7 @@
 // Pure. Model architectures from the vendored catalog (data/models.json, provenance in data/PROVENANCE.md), reduced to
 // what sizing needs. Models outside the catalog are described in spec.model.architecture instead.
+import type { ModelArchitecture, WeightFormat } from './architecture.js';
 import modelData from './data/models.json' with { type: 'json' };
-import type { ModelArchitecture, WeightFormat } from '../api/v1alpha1.js';
 
 export interface CatalogModel {
   id: string;

@@ -1,7 +1,8 @@
 // Pure. The Engine interface every engine file implements, and the checks of engine flags against the vendored flag
 // tables (data/*.json, read from the engines' source). Performs no I/O.
-import type { EngineName, LfmDeploymentSpec } from '../api/v1alpha1.js';
-import type { Plan } from '../sizing/plan.js';
+import type { ModelLocation } from '../api/model-source.js';
+import { buildOwnedFlagMessage, findOwnedFlag, type OwnedFlag } from '../api/owned-flags.js';
+import type { EngineName, LfmDeploymentSpec, WeightFormat } from '../api/v1alpha1.js';
 
 export interface FlagSpec {
   takesValue: boolean;
@@ -30,8 +31,20 @@ export interface EngineMetricNames {
 
 export interface HttpProbePlan { path: string; periodSeconds: number; failureThreshold: number; timeoutSeconds: number }
 
-/** How the model reaches the engine: a Hugging Face id (downloaded) or a path on a mounted claim. */
-export interface ModelLocation { model: string; revision?: string; claimName?: string; mountPath?: string }
+/**
+ * What an engine reads from the plan (src/sizing/plan.ts's Plan has these fields, so a Plan can be passed as is): the
+ * sizes the planner settled on, SGLang's derived memory fraction and the checkpoint's own weight format.
+ */
+export interface ContainerInput {
+  maxModelLen: number;
+  tensor: number;
+  pipeline: number;
+  data: number;
+  /** SGLang's --mem-fraction-static, derived by the planner; absent = spec.serving.gpuMemoryUtilization. */
+  memFractionStatic?: number;
+  /** The model's checkpoint format, when the planner resolved the model (online FP8 only from a non-FP8 one). */
+  model?: { architecture: { weightFormat: WeightFormat } };
+}
 
 export interface EngineContainer {
   command?: string[];
@@ -47,12 +60,12 @@ export interface Engine {
   port: number;
   table: EngineTable;
   metrics: EngineMetricNames;
-  /** Flags the operator renders, mapped to the spec field that sets them. */
-  ownedFlags: Record<string, string>;
+  /** Flags the operator renders, with the spec field that sets them (src/api/owned-flags.ts, shared with the CRD). */
+  ownedFlags: Readonly<Record<string, OwnedFlag>>;
   startupProbePath: string;
   readinessProbePath: string;
   livenessProbePath: string;
-  buildContainer(spec: LfmDeploymentSpec, plan: Plan, location: ModelLocation, servedName: string): EngineContainer;
+  buildContainer(spec: LfmDeploymentSpec, plan: ContainerInput, location: ModelLocation, servedName: string): EngineContainer;
 }
 
 export interface ArgProblem { field: string; message: string }
@@ -75,64 +88,68 @@ export function findFlag(table: EngineTable, raw: string): { name: string; spec:
 }
 
 /**
- * Checks extraArgs against the engine's flag table: unknown flags (errors with the default image, warnings with a
- * user-chosen one), flags the operator owns (always errors, naming the field to use), deprecated flags (warnings) and
- * values outside a flag's choices.
+ * Whether the element after a flag is its value. As argparse reads a command line, an element that looks like a flag
+ * never is (so an owned flag cannot hide as the value of another; the CEL rule judges every element alike); a
+ * negative number or a lone "-" is a value (https://docs.python.org/3/library/argparse.html#arguments-containing).
  */
-export function checkExtraArgs(engine: Engine, args: readonly string[], strict: boolean): { errors: ArgProblem[]; warnings: string[] } {
-  const errors: ArgProblem[] = [];
-  const warnings: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const token = args[i] ?? '';
-    const field = `spec.engine.extraArgs[${i}]`;
-    if (!token.startsWith('-')) {
-      errors.push({ field, message: `"${token}" is not a flag and follows no flag that takes a value: write flags as --name or --name=value` });
-      continue;
-    }
-    const eq = token.indexOf('=');
-    const name = eq >= 0 ? token.slice(0, eq) : token;
-    const found = findFlag(engine.table, name);
-    const owner = engine.ownedFlags[found?.name ?? name];
-    if (owner) {
-      errors.push({ field, message: `${name} is set by the operator: use ${owner} instead` });
-      if (found?.spec.takesValue && eq < 0) i++;
-      continue;
-    }
-    if (!found) {
-      const msg = `${name} is not a ${engine.name} flag in the version the operator knows`;
-      if (strict) errors.push({ field, message: `${msg}: remove it, or check its spelling` });
-      else warnings.push(`${field}: ${msg} (allowed because spec.engine.image is not the default image)`);
-      continue;
-    }
-    if (found.spec.deprecated) warnings.push(`${field}: ${name} is deprecated in ${engine.name}`);
-    if (!found.spec.takesValue || name.startsWith('--no-')) continue;
-    let value: string | undefined;
-    if (eq >= 0) value = token.slice(eq + 1);
-    else {
-      value = args[i + 1];
-      i++;
-    }
-    if (value === undefined) {
-      errors.push({ field, message: `${name} needs a value: write ${name}=VALUE or put the value in the next element` });
-      continue;
-    }
-    const choices = found.spec.choices;
-    if (choices && !choices.map(String).includes(value)) {
-      errors.push({ field, message: `${value} is not a choice of ${name}: use one of ${choices.join(', ')}` });
-    }
-  }
-  return { errors, warnings };
+function isValue(next: string | undefined): next is string {
+  return next !== undefined && (!next.startsWith('-') || next === '-' || /^-\d+$|^-\d*\.\d+$/.test(next) || next.includes(' '));
 }
 
-/** Where the model comes from, for the engine's model argument and the pod's volumes. */
-export function buildModelLocation(source: string): ModelLocation {
-  const hf = /^hf:\/\/([^@]+)(?:@(.+))?$/.exec(source);
-  if (hf?.[1]) return hf[2] ? { model: hf[1], revision: hf[2] } : { model: hf[1] };
-  const pvc = /^pvc:\/\/([^/]+)\/?(.*)$/.exec(source);
-  const claimName = pvc?.[1] ?? '';
-  const path = (pvc?.[2] ?? '').replace(/\/+$/, '');
-  const mountPath = '/models';
-  return { model: path ? `${mountPath}/${path}` : mountPath, claimName, mountPath };
+/**
+ * Checks extraArgs against the engine's flag table: unknown flags (errors with the default image, warnings with a
+ * user-chosen one), flags the operator owns (always errors, naming the field to use, in the words of the CRD's CEL
+ * rule: both come from src/api/owned-flags.ts), deprecated flags (warnings) and values outside a flag's choices.
+ */
+export function checkExtraArgs(engine: Engine, args: readonly string[], strict: boolean): { errors: ArgProblem[]; warnings: string[] } {
+  const out = { errors: [] as ArgProblem[], warnings: [] as string[] };
+  for (let i = 0; i < args.length; i++) i = checkArg(engine, args, i, strict, out);
+  return out;
+}
+
+/** The refusal of an element that sets a flag the operator owns, if it does. */
+function computeOwnedRefusal(engine: Engine, token: string, found: { name: string } | undefined): string | undefined {
+  const owned = findOwnedFlag(engine.name, token);
+  if (owned) return owned.message;
+  // A spelling the flag table knows but owned-flags.ts lacks (after `make vendor`) is refused too; a unit test then
+  // fails until owned-flags.ts, and so the CRD, lists it.
+  const byTable = found && engine.ownedFlags[found.name];
+  return byTable ? buildOwnedFlagMessage(token.split('=')[0] ?? token, byTable.use) : undefined;
+}
+
+/** Checks the flag at args[i] and its value; returns the index of the last element it read. */
+function checkArg(engine: Engine, args: readonly string[], i: number, strict: boolean, out: { errors: ArgProblem[]; warnings: string[] }): number {
+  const token = args[i] ?? '';
+  const field = `spec.engine.extraArgs[${i}]`;
+  if (!token.startsWith('-')) {
+    out.errors.push({ field, message: `"${token}" is not a flag and follows no flag that takes a value: write flags as --name or --name=value` });
+    return i;
+  }
+  const eq = token.indexOf('=');
+  const name = eq >= 0 ? token.slice(0, eq) : token;
+  const found = findFlag(engine.table, name);
+  const takesValue = found !== undefined && found.spec.takesValue && !name.startsWith('--no-');
+  const last = takesValue && eq < 0 && isValue(args[i + 1]) ? i + 1 : i;
+  const refusal = computeOwnedRefusal(engine, token, found);
+  if (refusal) {
+    out.errors.push({ field, message: refusal });
+    return last;
+  }
+  if (!found) {
+    const msg = `${name} is not a ${engine.name} flag in the version the operator knows`;
+    if (strict) out.errors.push({ field, message: `${msg}: remove it, or check its spelling` });
+    else out.warnings.push(`${field}: ${msg} (allowed because spec.engine.image is not the default image)`);
+    return i;
+  }
+  if (found.spec.deprecated) out.warnings.push(`${field}: ${name} is deprecated in ${engine.name}`);
+  if (!takesValue) return i;
+  const value = eq >= 0 ? token.slice(eq + 1) : args[last];
+  if (last === i && eq < 0) {
+    out.errors.push({ field, message: `${name} needs a value: write ${name}=VALUE or put the value in the next element` });
+  } else if (found.spec.choices && !found.spec.choices.map(String).includes(value ?? '')) {
+    out.errors.push({ field, message: `${value} is not a choice of ${name}: use one of ${found.spec.choices.join(', ')}` });
+  }
+  return last;
 }
 
 /** Formats a number for a command line without float noise (0.8160000001 -> 0.816). */

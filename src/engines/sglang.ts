@@ -1,6 +1,7 @@
 // Pure. SGLang: its command, probes and metric names (flag table in data/sglang.json). Performs no I/O.
 // SGLang listens on 127.0.0.1 unless told otherwise and exports no metrics without --enable-metrics; its
 // --mem-fraction-static covers weights and KV only, so it is derived from the plan rather than copied.
+import { OWNED_FLAGS } from '../api/owned-flags.js';
 import table from './data/sglang.json' with { type: 'json' };
 import { formatNumber, type Engine, type EngineTable } from './engine.js';
 
@@ -20,25 +21,7 @@ export const sglang: Engine = {
     generationTokensTotal: table.metrics.generationTokensTotal,
     kvCacheUsage: table.metrics.kvCacheUsage,
   },
-  ownedFlags: {
-    '--model-path': 'spec.model.source',
-    '--served-model-name': 'spec.model.servedName',
-    '--revision': 'spec.model.source (hf://ORG/NAME@REVISION)',
-    '--host': 'nothing (the operator listens on all interfaces)',
-    '--port': 'nothing (the operator owns the port)',
-    '--enable-metrics': 'nothing (always on: the autoscaler reads /metrics)',
-    '--tp-size': 'spec.parallelism.tensor',
-    '--pp-size': 'spec.parallelism.pipeline',
-    '--dp-size': 'spec.parallelism.data',
-    '--ep-size': 'spec.parallelism.expert',
-    '--enable-ep-moe': 'spec.parallelism.expert',
-    '--quantization': 'spec.quantization',
-    '--kv-cache-dtype': 'spec.kvCacheDtype',
-    '--context-length': 'spec.serving.maxModelLen',
-    '--mem-fraction-static': 'spec.serving.gpuMemoryUtilization',
-    '--max-running-requests': 'spec.serving.maxConcurrentSequences',
-    '--download-dir': 'spec.model.cache',
-  },
+  ownedFlags: OWNED_FLAGS.SGLang,
   startupProbePath: table.healthPath,
   // /health_generate runs a one-token generation (skipped while the server is busy): a real readiness signal.
   readinessProbePath: table.readinessPath,

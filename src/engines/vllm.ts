@@ -1,6 +1,7 @@
 // Pure. vLLM: its container arguments, probes and metric names (flag table in data/vllm.json). Performs no I/O.
 // The vllm/vllm-openai image's entrypoint is already `vllm serve`, so only args are rendered: repeating `serve`
 // makes argparse fail with "unrecognized arguments: serve".
+import { OWNED_FLAGS } from '../api/owned-flags.js';
 import table from './data/vllm.json' with { type: 'json' };
 import { formatNumber, type Engine, type EngineTable } from './engine.js';
 
@@ -19,23 +20,7 @@ export const vllm: Engine = {
     generationTokensTotal: table.metrics.generationTokensTotal,
     kvCacheUsage: table.metrics.kvCacheUsage,
   },
-  ownedFlags: {
-    '--model': 'spec.model.source',
-    '--served-model-name': 'spec.model.servedName',
-    '--revision': 'spec.model.source (hf://ORG/NAME@REVISION)',
-    '--host': 'nothing (the operator listens on all interfaces)',
-    '--port': 'nothing (the operator owns the port)',
-    '--tensor-parallel-size': 'spec.parallelism.tensor',
-    '--pipeline-parallel-size': 'spec.parallelism.pipeline',
-    '--data-parallel-size': 'spec.parallelism.data',
-    '--enable-expert-parallel': 'spec.parallelism.expert',
-    '--quantization': 'spec.quantization',
-    '--kv-cache-dtype': 'spec.kvCacheDtype',
-    '--max-model-len': 'spec.serving.maxModelLen',
-    '--gpu-memory-utilization': 'spec.serving.gpuMemoryUtilization',
-    '--max-num-seqs': 'spec.serving.maxConcurrentSequences',
-    '--download-dir': 'spec.model.cache',
-  },
+  ownedFlags: OWNED_FLAGS.VLLM,
   startupProbePath: table.healthPath,
   readinessProbePath: table.readinessPath,
   livenessProbePath: table.healthPath,

@@ -1,9 +1,10 @@
 // Pure. Renders the desired children of an LfmDeployment (Deployment, Service, PodDisruptionBudget) from its spec and
 // plan; performs no I/O. Deterministic: same input, byte-identical output (sorted env and maps, fixed arg order).
 import type { V1Affinity, V1Deployment, V1NodeSelectorRequirement, V1EnvVar, V1OwnerReference, V1PodDisruptionBudget, V1Probe, V1Service, V1Toleration, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
+import { parseModelSource } from '../api/model-source.js';
 import { API_VERSION, KIND, type EngineName, type LfmDeployment } from '../api/v1alpha1.js';
 import { GPU_LABELS, GPU_RESOURCE, GPU_TOLERATION } from '../catalog/gpus.js';
-import { buildModelLocation, ENGINES, type Engine } from '../engines/index.js';
+import { ENGINES, type Engine } from '../engines/index.js';
 import { GiB, computeWeightBytes } from '../sizing/fit.js';
 import type { Plan } from '../sizing/plan.js';
 
@@ -118,7 +119,7 @@ export function renderDeployment(lfmd: LfmDeployment, plan: Plan, options: Rende
   const { spec } = lfmd;
   const name = lfmd.metadata.name;
   const engine = ENGINES[spec.engine.name];
-  const location = buildModelLocation(spec.model.source);
+  const location = parseModelSource(spec.model.source);
   const servedName = spec.model.servedName ?? name;
   const container = engine.buildContainer(spec, plan, location, servedName);
   const resources = computeResources(lfmd, plan);

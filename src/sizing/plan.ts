@@ -1,10 +1,10 @@
 // Pure. Plans one replica of an LfmDeployment: resolves the model and GPU, runs the hard checks of DESIGN.md §5
 // (heads against tensor size, experts against expert parallelism, quantization against the checkpoint, the GPU and
 // the engine), picks the tensor size when unset, and computes the fit (fit.ts). Performs no I/O.
+import { parseModelSource } from '../api/model-source.js';
 import type { EngineName, LfmDeploymentSpec, ModelArchitecture, WeightFormat } from '../api/v1alpha1.js';
 import { computeCapabilityAtLeast, lookupGpu, type GpuType } from '../catalog/gpus.js';
 import { lookupModel, type CatalogModel } from '../catalog/models.js';
-import { buildModelLocation } from '../engines/engine.js';
 import { computeFit, computeServedFormat, type Fit } from './fit.js';
 
 export interface PlanReason { field: string; message: string }
@@ -29,7 +29,7 @@ export interface Plan extends Partial<Fit> {
 const TENSOR_CANDIDATES = [1, 2, 4, 8];
 
 function resolveModel(spec: LfmDeploymentSpec): Plan['model'] | PlanReason {
-  const location = buildModelLocation(spec.model.source);
+  const location = parseModelSource(spec.model.source);
   const catalogId = spec.model.catalogName ?? (location.claimName === undefined ? location.model : undefined);
   const entry: CatalogModel | undefined = catalogId ? lookupModel(catalogId) : undefined;
   if (spec.model.architecture) {
@@ -70,44 +70,106 @@ export function checkParallelism(a: ModelArchitecture, tp: number, pp: number, d
   return { reasons, warnings };
 }
 
+/** The quantization against the checkpoint: only FP8 may differ from it, and only from a 16-bit one (online). */
+function checkCheckpointFormat(q: LfmDeploymentSpec['quantization'], checkpoint: WeightFormat): PlanReason | undefined {
+  const sixteenBit = checkpoint === 'BF16' || checkpoint === 'FP16';
+  if (q === 'None' || q === checkpoint || (q === 'FP8' && sixteenBit)) return undefined;
+  return {
+    field: 'spec.quantization',
+    message: q === 'FP8'
+      ? `FP8 is quantized online from a 16-bit checkpoint, but this checkpoint is ${checkpoint}: set spec.quantization to None`
+      : `${q} must match the checkpoint, which is ${checkpoint}: set spec.quantization to None (serve it as published)${sixteenBit ? ' or FP8 (online)' : ''}, or point spec.model.source at a ${q} checkpoint`,
+  };
+}
+
+/** FP8 weights against the GPU: compute needs 8.9; vLLM falls back to weight-only FP8 Marlin from 8.0. */
+function checkFp8Weights(gpu: GpuType, engine: EngineName, g: string, out: { reasons: PlanReason[]; warnings: string[] }): void {
+  if (computeCapabilityAtLeast(gpu, 8, 9)) return;
+  if (engine === 'VLLM' && computeCapabilityAtLeast(gpu, 8, 0)) {
+    out.warnings.push(`FP8 on ${g} runs weight-only (FP8 Marlin, 16-bit compute): memory is saved but there is no FP8 speed-up; FP8 compute needs 8.9 or newer`);
+  } else {
+    out.reasons.push({ field: 'spec.quantization', message: `FP8 needs compute capability 8.9 or newer${engine === 'VLLM' ? ' (8.0 for weight-only)' : ` with ${engine}`}, and ${g} has less: use a newer spec.gpu.type${engine === 'SGLang' ? ', VLLM (weight-only FP8)' : ''} or spec.quantization None` });
+  }
+}
+
+/** FP4 weights against the GPU: native from 10.0, software kernels from 8.0 (SGLang's NVFP4 has none). */
+function checkFp4Weights(served: 'MXFP4' | 'NVFP4', gpu: GpuType, engine: EngineName, g: string, out: { reasons: PlanReason[]; warnings: string[] }): void {
+  if (computeCapabilityAtLeast(gpu, 10, 0)) return;
+  const nativeOnly = served === 'NVFP4' && engine === 'SGLang';
+  if (!computeCapabilityAtLeast(gpu, 8, 0) || nativeOnly) {
+    out.reasons.push({ field: 'spec.quantization', message: `${served} weights need compute capability ${nativeOnly ? '10.0' : '8.0'} or newer with ${engine}, and ${g} has less: choose another spec.gpu.type` });
+  } else {
+    out.warnings.push(`${served} on ${g} runs through software (Marlin/Triton) kernels; native FP4 tensor cores need compute capability 10.0`);
+  }
+}
+
 /** Quantization against the checkpoint, the GPU's compute capability and the engine. */
 export function checkQuantization(spec: LfmDeploymentSpec, checkpoint: WeightFormat, gpu: GpuType, engine: EngineName): { reasons: PlanReason[]; warnings: string[] } {
-  const reasons: PlanReason[] = [];
-  const warnings: string[] = [];
-  const q = spec.quantization;
-  const sixteenBit = checkpoint === 'BF16' || checkpoint === 'FP16';
-  if (q !== 'None' && q !== checkpoint && !(q === 'FP8' && sixteenBit)) {
-    reasons.push({
-      field: 'spec.quantization',
-      message: q === 'FP8'
-        ? `FP8 is quantized online from a 16-bit checkpoint, but this checkpoint is ${checkpoint}: set spec.quantization to None`
-        : `${q} must match the checkpoint, which is ${checkpoint}: set spec.quantization to None (serve it as published)${sixteenBit ? ' or FP8 (online)' : ''}, or point spec.model.source at a ${q} checkpoint`,
-    });
-  }
-  const served = computeServedFormat(checkpoint, q);
-  const cc = `${gpu.computeCapability.major}.${gpu.computeCapability.minor}`;
-  const g = `${gpu.id} (compute capability ${cc})`;
-  if (served === 'FP8' && !computeCapabilityAtLeast(gpu, 8, 9)) {
-    if (engine === 'VLLM' && computeCapabilityAtLeast(gpu, 8, 0)) {
-      warnings.push(`FP8 on ${g} runs weight-only (FP8 Marlin, 16-bit compute): memory is saved but there is no FP8 speed-up; FP8 compute needs 8.9 or newer`);
-    } else {
-      reasons.push({ field: 'spec.quantization', message: `FP8 needs compute capability 8.9 or newer${engine === 'VLLM' ? ' (8.0 for weight-only)' : ` with ${engine}`}, and ${g} has less: use a newer spec.gpu.type${engine === 'SGLang' ? ', VLLM (weight-only FP8)' : ''} or spec.quantization None` });
-    }
-  }
-  if ((served === 'MXFP4' || served === 'NVFP4') && !computeCapabilityAtLeast(gpu, 10, 0)) {
-    if (!computeCapabilityAtLeast(gpu, 8, 0) || (served === 'NVFP4' && engine === 'SGLang')) {
-      reasons.push({ field: 'spec.quantization', message: `${served} weights need compute capability ${served === 'NVFP4' && engine === 'SGLang' ? '10.0' : '8.0'} or newer with ${engine}, and ${g} has less: choose another spec.gpu.type` });
-    } else {
-      warnings.push(`${served} on ${g} runs through software (Marlin/Triton) kernels; native FP4 tensor cores need compute capability 10.0`);
-    }
-  }
+  const out = { reasons: [] as PlanReason[], warnings: [] as string[] };
+  const mismatch = checkCheckpointFormat(spec.quantization, checkpoint);
+  if (mismatch) out.reasons.push(mismatch);
+  const served = computeServedFormat(checkpoint, spec.quantization);
+  const g = `${gpu.id} (compute capability ${gpu.computeCapability.major}.${gpu.computeCapability.minor})`;
+  if (served === 'FP8') checkFp8Weights(gpu, engine, g, out);
+  if (served === 'MXFP4' || served === 'NVFP4') checkFp4Weights(served, gpu, engine, g, out);
   if ((served === 'AWQ' || served === 'GPTQ') && !computeCapabilityAtLeast(gpu, 8, 0)) {
-    warnings.push(`${served} on ${g} cannot use the Marlin kernels (8.0 or newer); expect lower throughput`);
+    out.warnings.push(`${served} on ${g} cannot use the Marlin kernels (8.0 or newer); expect lower throughput`);
   }
   if (spec.kvCacheDtype === 'FP8' && !computeCapabilityAtLeast(gpu, 8, 9)) {
-    warnings.push(`an FP8 KV cache on ${g} is stored in FP8 but attention computes in 16 bits; it saves memory, not time`);
+    out.warnings.push(`an FP8 KV cache on ${g} is stored in FP8 but attention computes in 16 bits; it saves memory, not time`);
   }
-  return { reasons, warnings };
+  return out;
+}
+
+type Findings = { reasons: PlanReason[]; warnings: string[] };
+
+/** maxModelLen against the model's positions (a refusal) and its trained context (a warning). */
+function checkMaxModelLen(model: NonNullable<Plan['model']>, maxModelLen: number, out: Findings): void {
+  const a = model.architecture;
+  const maxPositions = lookupModel(model.id)?.maxPositionEmbeddings ?? a.contextLength;
+  if (maxModelLen > maxPositions) {
+    out.reasons.push({ field: 'spec.serving.maxModelLen', message: `${maxModelLen} exceeds the model's ${maxPositions} positions: set spec.serving.maxModelLen to at most ${maxPositions}` });
+  } else if (maxModelLen > a.contextLength) {
+    out.warnings.push(`spec.serving.maxModelLen ${maxModelLen} is longer than the ${a.contextLength} tokens the model was trained for; quality may drop past it`);
+  }
+}
+
+/** Warnings about where the model comes from: catalog shapes that are estimates, and a download on every start. */
+function checkModelSource(spec: LfmDeploymentSpec, model: NonNullable<Plan['model']>, warnings: string[]): void {
+  const unverified = model.fromCatalog ? (lookupModel(model.id)?.unverified ?? []) : [];
+  if (unverified.some((k) => ['num_key_value_heads', 'head_dim', 'num_attention_heads'].includes(k))) {
+    warnings.push(`${model.id}: the catalog infers its attention shape (${unverified.filter((k) => k.includes('head')).join(', ')}) rather than reading config.json; the KV figures are estimates`);
+  }
+  if ((spec.model.cache?.type ?? 'None') === 'None') {
+    const gb = model.weightFileBytes ? ` (${Math.round(model.weightFileBytes / 1e9)} GB)` : '';
+    warnings.push(`spec.model.cache.type is None: every new replica downloads the weights${gb} before it can serve; use a PersistentVolumeClaim cache to start faster`);
+  }
+}
+
+/** The refusal of a replica that does not fit its GPUs, with the arithmetic and the ways out. */
+function explainDoesNotFit(fit: Fit, spec: LfmDeploymentSpec, gpu: GpuType, servedFormat: WeightFormat, maxModelLen: number): PlanReason {
+  const need = fit.weightsGiBPerGpu + fit.overheadGiBPerGpu;
+  const oneSeqGiB = (maxModelLen * fit.kvBytesPerTokenPerGpu + fit.stateBytesPerSequencePerGpu) / 1024 ** 3;
+  const budget = `each of ${fit.gpusPerReplica} x ${gpu.id} has ${fit.budgetGiBPerGpu} GiB to use (${gpu.usableGiB} GiB x ${spec.serving.gpuMemoryUtilization})`;
+  const taken = `${servedFormat} weights take ${fit.weightsGiBPerGpu} GiB and engine overhead ${fit.overheadGiBPerGpu} GiB (${need.toFixed(2)} GiB)`;
+  const shortfall = fit.kvCacheGiBPerGpu < 0
+    ? `${(-fit.kvCacheGiBPerGpu).toFixed(2)} GiB more than it has before any KV cache, and one ${maxModelLen}-token sequence needs ${oneSeqGiB.toFixed(2)} GiB more`
+    : `leaving ${fit.kvCacheGiBPerGpu} GiB where one ${maxModelLen}-token sequence needs ${oneSeqGiB.toFixed(2)} GiB of KV cache`;
+  return {
+    field: 'spec.gpu.type',
+    message: `does not fit: ${budget}, but ${taken}: ${shortfall}. Use a larger spec.gpu.type, a larger spec.parallelism.tensor, `
+      + 'a smaller spec.quantization (FP8 halves 16-bit weights), or a smaller spec.serving.maxModelLen',
+  };
+}
+
+/** spec.parallelism.tensor; when unset, the smallest valid candidate that fits (else the largest valid one). */
+function chooseTensor(spec: LfmDeploymentSpec, a: ModelArchitecture, fitFor: (tensor: number) => Fit, warnings: string[]): number {
+  if (spec.parallelism.tensor !== undefined) return spec.parallelism.tensor;
+  const { pipeline, data, expert } = spec.parallelism;
+  const valid = TENSOR_CANDIDATES.filter((t) => checkParallelism(a, t, pipeline, data, expert).reasons.length === 0);
+  const tensor = valid.find((t) => fitFor(t).fits) ?? valid[valid.length - 1] ?? 1;
+  warnings.push(`spec.parallelism.tensor is unset: the planner chose ${tensor}${fitFor(tensor).fits ? ', the smallest tensor-parallel size that fits' : ', the largest it tries (1, 2, 4, 8), and it still does not fit'}`);
+  return tensor;
 }
 
 export function computePlan(spec: LfmDeploymentSpec): Plan {
@@ -123,30 +185,15 @@ export function computePlan(spec: LfmDeploymentSpec): Plan {
   const gpu = lookupGpu(spec.gpu.type);
   if (!gpu) return empty([{ field: 'spec.gpu.type', message: `${spec.gpu.type} is not a catalog GPU type` }]);
   const a = model.architecture;
-  const warnings: string[] = [];
   const reasons: PlanReason[] = [];
+  const warnings: string[] = [];
 
   const maxModelLen = spec.serving.maxModelLen ?? a.contextLength;
-  const maxPositions = lookupModel(model.id)?.maxPositionEmbeddings ?? a.contextLength;
-  if (maxModelLen > maxPositions) {
-    reasons.push({ field: 'spec.serving.maxModelLen', message: `${maxModelLen} exceeds the model's ${maxPositions} positions: set spec.serving.maxModelLen to at most ${maxPositions}` });
-  } else if (maxModelLen > a.contextLength) {
-    warnings.push(`spec.serving.maxModelLen ${maxModelLen} is longer than the ${a.contextLength} tokens the model was trained for; quality may drop past it`);
-  }
-
+  checkMaxModelLen(model, maxModelLen, { reasons, warnings });
   const quant = checkQuantization(spec, a.weightFormat, gpu, spec.engine.name);
   reasons.push(...quant.reasons);
   warnings.push(...quant.warnings);
-  if (model.fromCatalog) {
-    const unverified = lookupModel(model.id)?.unverified ?? [];
-    if (unverified.some((k) => ['num_key_value_heads', 'head_dim', 'num_attention_heads'].includes(k))) {
-      warnings.push(`${model.id}: the catalog infers its attention shape (${unverified.filter((k) => k.includes('head')).join(', ')}) rather than reading config.json; the KV figures are estimates`);
-    }
-  }
-  if ((spec.model.cache?.type ?? 'None') === 'None') {
-    const gb = model.weightFileBytes ? ` (${Math.round(model.weightFileBytes / 1e9)} GB)` : '';
-    warnings.push(`spec.model.cache.type is None: every new replica downloads the weights${gb} before it can serve; use a PersistentVolumeClaim cache to start faster`);
-  }
+  checkModelSource(spec, model, warnings);
 
   const servedFormat = computeServedFormat(a.weightFormat, spec.quantization);
   const kvBytes: 1 | 2 = spec.kvCacheDtype === 'FP8' ? 1 : 2;
@@ -155,32 +202,14 @@ export function computePlan(spec: LfmDeploymentSpec): Plan {
     expert: spec.parallelism.expert, maxModelLen, gpuMemoryUtilization: spec.serving.gpuMemoryUtilization,
   });
 
-  let tensor = spec.parallelism.tensor;
-  if (tensor === undefined) {
-    const valid = TENSOR_CANDIDATES.filter((t) => checkParallelism(a, t, pipeline, data, spec.parallelism.expert).reasons.length === 0);
-    tensor = valid.find((t) => fitFor(t).fits) ?? valid[valid.length - 1] ?? 1;
-    warnings.push(`spec.parallelism.tensor is unset: the planner chose ${tensor}${fitFor(tensor).fits ? ', the smallest tensor-parallel size that fits' : ', the largest it tries (1, 2, 4, 8), and it still does not fit'}`);
-  }
+  const tensor = chooseTensor(spec, a, fitFor, warnings);
   const par = checkParallelism(a, tensor, pipeline, data, spec.parallelism.expert);
   reasons.push(...par.reasons);
   warnings.push(...par.warnings);
   const invalid = reasons.length > 0;
 
   const fit = fitFor(tensor);
-  if (!fit.fits && !invalid) {
-    const need = fit.weightsGiBPerGpu + fit.overheadGiBPerGpu;
-    const oneSeqGiB = (maxModelLen * fit.kvBytesPerTokenPerGpu + fit.stateBytesPerSequencePerGpu) / 1024 ** 3;
-    const budget = `each of ${fit.gpusPerReplica} x ${gpu.id} has ${fit.budgetGiBPerGpu} GiB to use (${gpu.usableGiB} GiB x ${spec.serving.gpuMemoryUtilization})`;
-    const taken = `${servedFormat} weights take ${fit.weightsGiBPerGpu} GiB and engine overhead ${fit.overheadGiBPerGpu} GiB (${need.toFixed(2)} GiB)`;
-    const shortfall = fit.kvCacheGiBPerGpu < 0
-      ? `${(-fit.kvCacheGiBPerGpu).toFixed(2)} GiB more than it has before any KV cache, and one ${maxModelLen}-token sequence needs ${oneSeqGiB.toFixed(2)} GiB more`
-      : `leaving ${fit.kvCacheGiBPerGpu} GiB where one ${maxModelLen}-token sequence needs ${oneSeqGiB.toFixed(2)} GiB of KV cache`;
-    reasons.push({
-      field: 'spec.gpu.type',
-      message: `does not fit: ${budget}, but ${taken}: ${shortfall}. Use a larger spec.gpu.type, a larger spec.parallelism.tensor, `
-        + 'a smaller spec.quantization (FP8 halves 16-bit weights), or a smaller spec.serving.maxModelLen',
-    });
-  }
+  if (!fit.fits && !invalid) reasons.push(explainDoesNotFit(fit, spec, gpu, servedFormat, maxModelLen));
   return {
     ...fit,
     fits: fit.fits && !invalid,

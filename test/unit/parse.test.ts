@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { parseModelSource } from '../../src/api/model-source.js';
 import { parseLfmDeployment } from '../../src/api/parse.js';
 import { computePlan } from '../../src/sizing/plan.js';
 import { buildPlanReport } from '../../src/render/plan-report.js';
@@ -38,6 +39,17 @@ describe('parseLfmDeployment', () => {
     expect(parseLfmDeployment('hello').ok).toBe(false);
     expect(parseLfmDeployment(null).ok).toBe(false);
     expect(parseLfmDeployment([1]).ok).toBe(false);
+  });
+});
+
+describe('parseModelSource', () => {
+  it.each([
+    ['hf://LiquidAI/LFM2-24B-A2B', { model: 'LiquidAI/LFM2-24B-A2B' }],
+    ['hf://LiquidAI/LFM2-24B-A2B@refs/pr/1', { model: 'LiquidAI/LFM2-24B-A2B', revision: 'refs/pr/1' }],
+    ['pvc://models/lfm2-24b/', { model: '/models/lfm2-24b', claimName: 'models', mountPath: '/models' }],
+    ['pvc://models', { model: '/models', claimName: 'models', mountPath: '/models' }],
+  ])('%s', (source, location) => {
+    expect(parseModelSource(source)).toEqual(location);
   });
 });
 
