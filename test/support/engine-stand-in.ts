@@ -127,7 +127,11 @@ export class EngineStandIn {
   }
 }
 
-/** Offers `ratePerSecond` requests to the ready, non-draining stand-ins (least busy first); the rest wait in line. */
+/**
+ * Offers `ratePerSecond` requests to the stand-ins that accept them (Ready, not draining; least busy first); the rest
+ * wait in line. Every open stand-in keeps serving what it holds, Ready or not: a pod being deleted finishes its
+ * requests while its drain waits for them.
+ */
 export class LoadGenerator {
   ratePerSecond = 0;
   readonly backlog: Request[] = [];
@@ -138,7 +142,8 @@ export class LoadGenerator {
   private timer?: NodeJS.Timeout;
   private last = Date.now();
 
-  constructor(private readonly targets: () => EngineStandIn[]) {}
+  /** targets: every stand-in that exists; accepts: which of them may be given new requests (default: all). */
+  constructor(private readonly targets: () => EngineStandIn[], private readonly accepts: (t: EngineStandIn) => boolean = () => true) {}
 
   start(periodMs = 100): void {
     this.last = Date.now();
@@ -157,7 +162,7 @@ export class LoadGenerator {
       this.backlog.push({ id: this.nextId++ });
       this.carry -= 1;
     }
-    const open = this.targets().filter((t) => !t.draining && !t.closed);
+    const open = this.targets().filter((t) => !t.draining && !t.closed && this.accepts(t));
     while (this.backlog.length > 0 && open.length > 0) {
       open.sort((a, b) => a.busy() - b.busy());
       open[0]!.waiting.push(this.backlog.shift()!);
