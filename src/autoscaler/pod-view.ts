@@ -22,11 +22,15 @@ export function buildPodView(pod: V1Pod): PodView {
     return { name, phase: 'Ready', createdAt, ...(readyAt !== undefined ? { readyAt } : {}) };
   }
   if (pod.spec?.nodeName) return { name, phase: 'Starting', createdAt };
+  const pendingReason = computePendingReason(pod);
+  return { name, phase: 'Pending', createdAt, ...(pendingReason ? { pendingReason } : {}) };
+}
+
+/** Why the scheduler left a pod unscheduled (PodScheduled=False, reason Unschedulable); undefined while it is not. */
+function computePendingReason(pod: V1Pod): PodView['pendingReason'] {
   const scheduled = pod.status?.conditions?.find((c) => c.type === 'PodScheduled');
-  if (scheduled?.status === 'False' && scheduled.reason === 'Unschedulable') {
-    return { name, phase: 'Pending', createdAt, pendingReason: (scheduled.message ?? '').includes('nvidia.com/gpu') ? 'InsufficientGPU' : 'Unschedulable' };
-  }
-  return { name, phase: 'Pending', createdAt };
+  if (scheduled?.status !== 'False' || scheduled.reason !== 'Unschedulable') return undefined;
+  return (scheduled.message ?? '').includes('nvidia.com/gpu') ? 'InsufficientGPU' : 'Unschedulable';
 }
 
 /** Replicas the ReplicaSet could not create: a ReplicaFailure condition (quota refusals) means desired - existing. */

@@ -14,7 +14,7 @@ import { LfmDeployment, LfmDeploymentStatus } from '../api/v1alpha1.js';
 import type { EventRecorder, EventType } from '../kube/events.js';
 import { RESOURCES, ApiError, type KubeClient, type KubeObject, type ResourceType } from '../kube/client.js';
 import { AUTOSCALER_FIELD_MANAGER, FIELD_MANAGER, renderChildren, type RenderOptions } from '../render/children.js';
-import { buildPlanReport } from '../render/plan-report.js';
+import { buildPlanReport, type PlanReport } from '../render/plan-report.js';
 import { computeInvalidStatus, computeStatus, isStatusCurrent, type ObservedState } from '../status/compute.js';
 import type { Logger } from '../telemetry/logger.js';
 import { isSubset, ownsField } from './compare.js';
@@ -42,6 +42,31 @@ export interface ReconcilerDeps {
 
 type Child = { type: ResourceType; desired?: KubeObject; cache: Cache<KubeObject> };
 
+/** The LfmDeployment one reconcile works on, parsed, with the names its children share. */
+interface ReconcileTarget {
+  key: string;
+  namespace: string;
+  name: string;
+  uid: string | undefined;
+  lfmd: LfmDeployment;
+  log: Logger;
+}
+
+/** What applying the children did: the writes made, and a blocker status reports (Stalled). */
+interface ChildrenOutcome {
+  writes: number;
+  nameConflict?: ObservedState['nameConflict'];
+  applyError?: string;
+}
+
+/** The Deployment to apply, what the cache holds of it, and the autoscaling policy that decides who owns replicas. */
+interface DeploymentApply {
+  desired: KubeObject;
+  observed: KubeObject | undefined;
+  autoscaling: Pick<LfmDeployment['spec']['autoscaling'], 'enabled' | 'minReplicas' | 'maxReplicas'>;
+  log: Logger;
+}
+
 function isOwnedBy(obj: KubeObject, uid: string | undefined): boolean {
   return (obj.metadata?.ownerReferences ?? []).some((r) => r.controller === true && r.uid === uid);
 }
@@ -56,79 +81,95 @@ export class Reconciler {
   async reconcile(key: string, log: Logger): Promise<ReconcileResult> {
     const raw = this.d.lfmDeployments.get(key);
     if (!raw || raw.metadata?.deletionTimestamp) return { writes: 0 };
-    const namespace = raw.metadata!.namespace!;
-    const name = raw.metadata!.name!;
-    const uid = raw.metadata!.uid;
-    let writes = 0;
 
     const parsed = LfmDeployment.safeParse(raw);
     if (!parsed.success) return this.reconcileInvalid(key, raw, log);
     const lfmd = parsed.data;
+    const target: ReconcileTarget = { key, namespace: raw.metadata!.namespace!, name: raw.metadata!.name!, uid: raw.metadata!.uid, lfmd, log };
     const report = buildPlanReport(lfmd, this.d.renderOptions);
 
-    const deploymentObserved = this.d.deployments.get(key) as V1Deployment & KubeObject | undefined;
-    let nameConflict: ObservedState['nameConflict'];
-    let applyError: string | undefined;
-
-    if (report.fits) {
-      const autoscaled = lfmd.spec.autoscaling.enabled;
-      const children = renderChildren(lfmd, report.plan, { ...this.d.renderOptions, ...(deploymentObserved?.spec?.replicas !== undefined ? { observedReplicas: deploymentObserved.spec.replicas } : {}) });
-      const plan: Child[] = [
-        { type: RESOURCES.deployment, desired: children.deployment as KubeObject, cache: this.d.deployments },
-        { type: RESOURCES.service, desired: children.service as KubeObject, cache: this.d.services },
-        { type: RESOURCES.podDisruptionBudget, desired: children.podDisruptionBudget as KubeObject | undefined, cache: this.d.podDisruptionBudgets },
-      ];
-      try {
-        for (const child of plan) {
-          const observed = child.cache.get(key);
-          if (observed && !isOwnedBy(observed, uid)) {
-            if (child.desired) {
-              nameConflict = { kind: child.type.kind, name };
-              break;
-            }
-            continue;
-          }
-          if (!child.desired) {
-            if (observed) {
-              await this.d.client.delete(child.type, namespace, name, { ...(observed.metadata?.uid ? { uid: observed.metadata.uid } : {}) });
-              writes++;
-              log.info({ kind: child.type.kind }, 'pruned child no longer desired');
-            }
-            continue;
-          }
-          if (child.type === RESOURCES.deployment) {
-            writes += await this.applyDeployment(child.desired, observed, autoscaled, lfmd.spec.autoscaling.minReplicas, lfmd.spec.autoscaling.maxReplicas, log);
-          } else if (!observed || !isSubset(child.desired, observed)) {
-            await this.d.client.apply(child.type, child.desired, FIELD_MANAGER, { force: observed !== undefined });
-            writes++;
-            log.info({ kind: child.type.kind, created: !observed }, 'applied child');
-          }
-        }
-      } catch (err) {
-        // 409: a conflict with another field manager, most likely an object of the child's name that appeared after
-        // our cache last looked (a create-only apply is not forced); retried, the cache then shows a NameConflict.
-        if (!(err instanceof ApiError) || err.status >= 500 || err.status === 409 || err.status === 429) throw err;
-        // 4xx other than conflicts and throttling will not heal by retrying the same spec.
-        applyError = err.message;
-        log.error({ err: err.message }, 'apply refused');
-      }
-    }
-
-    const pods = listPodsOf(this.d.pods, namespace, name) as (V1Pod & KubeObject)[];
-    const deployment = this.d.deployments.get(key) as V1Deployment | undefined;
-    const ownedDeployment = deployment && isOwnedBy(deployment as KubeObject, uid) ? deployment : undefined;
-    const now = (this.d.now ?? (() => new Date()))();
-    const status = computeStatus({
-      lfmd, report, pods,
-      ...(ownedDeployment ? { deployment: ownedDeployment } : {}),
-      ...(nameConflict ? { nameConflict } : {}),
-      ...(applyError ? { applyError } : {}),
-    }, now.toISOString().replace(/\.\d{3}Z$/, 'Z'));
-
-    writes += await this.applyStatus(raw, lfmd.status, status);
+    const outcome = report.fits ? await this.applyChildren(target, report.plan) : { writes: 0 };
+    const status = this.computeStatusOf(target, report, outcome);
+    const writes = outcome.writes + await this.applyStatus(raw, lfmd.status, status);
 
     const reconciling = status.conditions?.find((c) => c.type === 'Reconciling')?.status === 'True';
     return { writes, ...(reconciling ? { requeueAfterMs: 30_000 } : {}), ...(report.invalid ? { invalid: true } : {}) };
+  }
+
+  /** Renders the children (steps 2-5): refuses to adopt, applies what differs, prunes what is no longer desired. */
+  private async applyChildren(target: ReconcileTarget, plan: PlanReport['plan']): Promise<ChildrenOutcome> {
+    const outcome: ChildrenOutcome = { writes: 0 };
+    const children = this.renderChildList(target, plan);
+    try {
+      for (const child of children) {
+        const observed = child.cache.get(target.key);
+        if (observed && !isOwnedBy(observed, target.uid)) {
+          if (!child.desired) continue;
+          outcome.nameConflict = { kind: child.type.kind, name: target.name };
+          break;
+        }
+        outcome.writes += await this.applyChild(target, child, observed);
+      }
+    } catch (err) {
+      // 409: a conflict with another field manager, most likely an object of the child's name that appeared after
+      // our cache last looked (a create-only apply is not forced); retried, the cache then shows a NameConflict.
+      if (!(err instanceof ApiError) || err.status >= 500 || err.status === 409 || err.status === 429) throw err;
+      // 4xx other than conflicts and throttling will not heal by retrying the same spec.
+      outcome.applyError = err.message;
+      target.log.error({ err: err.message }, 'apply refused');
+    }
+    return outcome;
+  }
+
+  private renderChildList(target: ReconcileTarget, plan: PlanReport['plan']): Child[] {
+    const deploymentObserved = this.d.deployments.get(target.key) as V1Deployment & KubeObject | undefined;
+    const children = renderChildren(target.lfmd, plan, { ...this.d.renderOptions, ...(deploymentObserved?.spec?.replicas !== undefined ? { observedReplicas: deploymentObserved.spec.replicas } : {}) });
+    return [
+      { type: RESOURCES.deployment, desired: children.deployment as KubeObject, cache: this.d.deployments },
+      { type: RESOURCES.service, desired: children.service as KubeObject, cache: this.d.services },
+      { type: RESOURCES.podDisruptionBudget, desired: children.podDisruptionBudget as KubeObject | undefined, cache: this.d.podDisruptionBudgets },
+    ];
+  }
+
+  /** Applies, or prunes, one child we own (or that does not exist yet); returns the number of writes. */
+  private async applyChild(target: ReconcileTarget, child: Child, observed: KubeObject | undefined): Promise<number> {
+    if (!child.desired) {
+      if (!observed) return 0;
+      await this.d.client.delete(child.type, target.namespace, target.name, { ...(observed.metadata?.uid ? { uid: observed.metadata.uid } : {}) });
+      target.log.info({ kind: child.type.kind }, 'pruned child no longer desired');
+      return 1;
+    }
+    if (child.type === RESOURCES.deployment) {
+      return this.applyDeployment({ desired: child.desired, observed, autoscaling: target.lfmd.spec.autoscaling, log: target.log });
+    }
+    if (observed && isSubset(child.desired, observed)) return 0;
+    await this.d.client.apply(child.type, child.desired, FIELD_MANAGER, { force: observed !== undefined });
+    target.log.info({ kind: child.type.kind, created: !observed }, 'applied child');
+    return 1;
+  }
+
+  /** Step 6: the status of a resource that parses, from the plan, what applying found, the pods and our Deployment. */
+  private computeStatusOf(target: ReconcileTarget, report: PlanReport, outcome: ChildrenOutcome): LfmDeploymentStatus {
+    const pods = listPodsOf(this.d.pods, target.namespace, target.name) as (V1Pod & KubeObject)[];
+    const ownedDeployment = this.ownedDeployment(target.key, target.uid);
+    return computeStatus({
+      lfmd: target.lfmd, report, pods,
+      ...(ownedDeployment ? { deployment: ownedDeployment } : {}),
+      ...(outcome.nameConflict ? { nameConflict: outcome.nameConflict } : {}),
+      ...(outcome.applyError ? { applyError: outcome.applyError } : {}),
+    }, this.nowSeconds());
+  }
+
+  /** The cached Deployment of this key, when this LfmDeployment (uid) is its controller. */
+  private ownedDeployment(key: string, uid: string | undefined): V1Deployment | undefined {
+    const deployment = this.d.deployments.get(key) as V1Deployment | undefined;
+    return deployment && isOwnedBy(deployment as KubeObject, uid) ? deployment : undefined;
+  }
+
+  /** Now, as status writes timestamps: RFC 3339 in whole seconds. */
+  private nowSeconds(): string {
+    const now = (this.d.now ?? (() => new Date()))();
+    return now.toISOString().replace(/\.\d{3}Z$/, 'Z');
   }
 
   /**
@@ -140,16 +181,14 @@ export class Reconciler {
     const described = parseLfmDeployment(raw);
     const problems = described.ok ? [] : described.problems;
     const previous = LfmDeploymentStatus.safeParse((raw as { status?: unknown }).status);
-    const deployment = this.d.deployments.get(key) as V1Deployment | undefined;
-    const ownedDeployment = deployment && isOwnedBy(deployment as KubeObject, raw.metadata?.uid) ? deployment : undefined;
-    const now = (this.d.now ?? (() => new Date()))();
+    const ownedDeployment = this.ownedDeployment(key, raw.metadata?.uid);
     const status = computeInvalidStatus({
       name: raw.metadata!.name!,
       generation: raw.metadata?.generation ?? 0,
       problems,
       ...(previous.success && previous.data ? { previous: previous.data } : {}),
       ...(ownedDeployment ? { deployment: ownedDeployment } : {}),
-    }, now.toISOString().replace(/\.\d{3}Z$/, 'Z'));
+    }, this.nowSeconds());
     log.warn({ problems: problems.map((p) => p.field) }, 'resource does not parse; reported as Stalled=Invalid');
     return { writes: await this.applyStatus(raw, previous.success ? previous.data : undefined, status), invalid: true };
   }
@@ -168,30 +207,31 @@ export class Reconciler {
    * Applies the Deployment. With autoscaling on, lfm-autoscaler must own spec.replicas before lfm-operator stops
    * applying it: server-side apply deletes a field its last owner drops, which would reset the count to 1.
    */
-  private async applyDeployment(desired: KubeObject, observed: KubeObject | undefined, autoscaled: boolean, min: number, max: number, log: Logger): Promise<number> {
+  private async applyDeployment(a: DeploymentApply): Promise<number> {
+    if (a.autoscaling.enabled) return this.applyAutoscaledDeployment(a);
+    const { desired, observed, log } = a;
+    if (observed && isSubset(desired, observed) && !ownsField(observed, AUTOSCALER_FIELD_MANAGER, ['spec', 'replicas'])) return 0;
+    await this.d.client.apply(RESOURCES.deployment, desired, FIELD_MANAGER, { force: observed !== undefined });
+    log.info({ created: !observed }, 'applied Deployment');
+    return 1;
+  }
+
+  private async applyAutoscaledDeployment({ desired, observed, autoscaling, log }: DeploymentApply): Promise<number> {
     let writes = 0;
     const meta = { name: desired.metadata!.name, namespace: desired.metadata!.namespace };
-    if (autoscaled) {
-      const current = (observed as V1Deployment | undefined)?.spec?.replicas;
-      const replicas = Math.min(max, Math.max(min, current ?? min));
-      if (!observed) {
-        await this.d.client.apply(RESOURCES.deployment, { ...desired, spec: { ...(desired['spec'] as object), replicas } }, FIELD_MANAGER, { force: false });
-        writes++;
-      }
-      if (!observed || !ownsField(observed, AUTOSCALER_FIELD_MANAGER, ['spec', 'replicas'])) {
-        await this.d.client.apply(RESOURCES.deployment, { apiVersion: 'apps/v1', kind: 'Deployment', metadata: meta, spec: { replicas } }, AUTOSCALER_FIELD_MANAGER, { force: true });
-        writes++;
-        log.info({ replicas }, 'handed spec.replicas of the Deployment to lfm-autoscaler');
-      }
-      if (!observed || ownsField(observed, FIELD_MANAGER, ['spec', 'replicas']) || !isSubset(desired, observed)) {
-        await this.d.client.apply(RESOURCES.deployment, desired, FIELD_MANAGER, { force: true });
-        writes++;
-        log.info({ created: !observed }, 'applied Deployment');
-      }
-      return writes;
+    const current = (observed as V1Deployment | undefined)?.spec?.replicas;
+    const replicas = Math.min(autoscaling.maxReplicas, Math.max(autoscaling.minReplicas, current ?? autoscaling.minReplicas));
+    if (!observed) {
+      await this.d.client.apply(RESOURCES.deployment, { ...desired, spec: { ...(desired['spec'] as object), replicas } }, FIELD_MANAGER, { force: false });
+      writes++;
     }
-    if (!observed || !isSubset(desired, observed) || ownsField(observed, AUTOSCALER_FIELD_MANAGER, ['spec', 'replicas'])) {
-      await this.d.client.apply(RESOURCES.deployment, desired, FIELD_MANAGER, { force: observed !== undefined });
+    if (!observed || !ownsField(observed, AUTOSCALER_FIELD_MANAGER, ['spec', 'replicas'])) {
+      await this.d.client.apply(RESOURCES.deployment, { apiVersion: 'apps/v1', kind: 'Deployment', metadata: meta, spec: { replicas } }, AUTOSCALER_FIELD_MANAGER, { force: true });
+      writes++;
+      log.info({ replicas }, 'handed spec.replicas of the Deployment to lfm-autoscaler');
+    }
+    if (!observed || ownsField(observed, FIELD_MANAGER, ['spec', 'replicas']) || !isSubset(desired, observed)) {
+      await this.d.client.apply(RESOURCES.deployment, desired, FIELD_MANAGER, { force: true });
       writes++;
       log.info({ created: !observed }, 'applied Deployment');
     }

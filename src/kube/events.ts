@@ -4,7 +4,26 @@ import { RESOURCES, type KubeClient, type KubeObject } from './client.js';
 
 export type EventType = 'Normal' | 'Warning';
 
-export async function recordEvent(client: KubeClient, obj: KubeObject, type: EventType, reason: string, message: string, source: { component: string; instance: string }): Promise<void> {
+/** Who reports an Event: the component (lfm-operator, lfm-autoscaler) and this process's identity. */
+export interface EventSource {
+  component: string;
+  instance: string;
+}
+
+/** One Event about an object, as a caller records it. */
+export interface ObjectEvent {
+  obj: KubeObject;
+  type: EventType;
+  reason: string;
+  message: string;
+}
+
+export interface RecordEventOptions extends ObjectEvent {
+  client: KubeClient;
+  source: EventSource;
+}
+
+export async function recordEvent({ client, obj, type, reason, message, source }: RecordEventOptions): Promise<void> {
   const now = new Date();
   const name = `${obj.metadata?.name ?? 'unknown'}.${now.getTime().toString(16)}${Math.floor(Math.random() * 0xffff).toString(16)}`;
   await client.create(RESOURCES.event, {
@@ -29,11 +48,11 @@ export async function recordEvent(client: KubeClient, obj: KubeObject, type: Eve
  * writes them in order, and a burst beyond `capacity` drops the oldest (an Event is advice, never state).
  */
 export class EventRecorder {
-  private readonly pending: { obj: KubeObject; type: EventType; reason: string; message: string }[] = [];
+  private readonly pending: ObjectEvent[] = [];
   private sending = false;
   dropped = 0;
 
-  constructor(private readonly client: KubeClient, private readonly source: { component: string; instance: string }, private readonly onError: (err: Error) => void = () => undefined, private readonly capacity = 1000) {}
+  constructor(private readonly client: KubeClient, private readonly source: EventSource, private readonly onError: (err: Error) => void = () => undefined, private readonly capacity = 1000) {}
 
   record(obj: KubeObject, type: EventType, reason: string, message: string): void {
     this.pending.push({ obj, type, reason, message });
@@ -48,7 +67,7 @@ export class EventRecorder {
     this.sending = true;
     for (let e = this.pending.shift(); e; e = this.pending.shift()) {
       try {
-        await recordEvent(this.client, e.obj, e.type, e.reason, e.message, this.source);
+        await recordEvent({ ...e, client: this.client, source: this.source });
       } catch (err) {
         this.onError(err as Error);
       }

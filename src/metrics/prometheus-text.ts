@@ -71,72 +71,105 @@ function skipSpaces(text: string, i: number): number {
 
 /** Parses one sample line; returns the sample or a message saying what is wrong. */
 function parseSampleLine(line: string): Sample | string {
-  let i = 0;
-  let name = '';
   const nameMatch = NAME.exec(line);
-  if (nameMatch) {
-    name = nameMatch[0];
-    i = name.length;
-  } else if (line[0] !== '{') {
-    return 'a sample must start with a metric name';
-  }
-  const labels: Record<string, string> = {};
-  if (line[skipSpaces(line, i)] === '{') {
-    i = skipSpaces(line, i) + 1;
-    for (;;) {
-      i = skipSpaces(line, i);
-      if (line[i] === '}') { i++; break; }
-      let key: string;
-      if (line[i] === '"') {
-        const quoted = readQuoted(line, i);
-        if (typeof quoted === 'string') return quoted;
-        i = skipSpaces(line, quoted.end);
-        if (line[i] !== '=' && !name) {
-          // A quoted metric name: {"my.metric", a="b"}.
-          name = quoted.value;
-          if (line[i] === ',') i++;
-          continue;
-        }
-        key = quoted.value;
-      } else {
-        const keyMatch = LABEL_NAME.exec(line.slice(i));
-        if (!keyMatch) return `invalid label name at column ${i + 1}`;
-        key = keyMatch[0];
-        i = skipSpaces(line, i + key.length);
-      }
-      if (line[i] !== '=') return `expected = after label ${key}`;
-      i = skipSpaces(line, i + 1);
-      if (line[i] !== '"') return `the value of label ${key} must be double-quoted`;
-      const value = readQuoted(line, i);
-      if (typeof value === 'string') return `label ${key}: ${value}`;
-      if (Object.hasOwn(labels, key)) return `label ${key} appears twice`;
-      labels[key] = value.value;
-      i = skipSpaces(line, value.end);
-      if (line[i] === ',') { i++; continue; }
-      if (line[i] === '}') { i++; break; }
-      return `expected , or } after the value of label ${key}`;
-    }
+  if (!nameMatch && line[0] !== '{') return 'a sample must start with a metric name';
+  let name = nameMatch?.[0] ?? '';
+  let labels: Record<string, string> = {};
+  let i = name.length;
+  const brace = skipSpaces(line, i);
+  if (line[brace] === '{') {
+    const set = parseLabelSet(line, brace, name);
+    if (typeof set === 'string') return set;
+    ({ name, labels, end: i } = set);
   }
   if (!name) return 'a sample needs a metric name';
   if (i < line.length && line[i] !== ' ' && line[i] !== '\t') return `unexpected character ${JSON.stringify(line[i])} after the metric name`;
+  const value = parseValueAndTimestamp(line.slice(i));
+  if (typeof value === 'string') return value;
+  return { name, labels, ...value };
+}
+
+/** The labels between a sample's braces, the metric name (possibly quoted inside them), and the index after `}`. */
+interface LabelSet {
+  name: string;
+  labels: Record<string, string>;
+  end: number;
+}
+
+/** Parses `{label="value", ...}` starting at line[open] === '{'; `name` is the metric name before the brace, if any. */
+function parseLabelSet(line: string, open: number, name: string): LabelSet | string {
+  const set: LabelSet = { name, labels: {}, end: open + 1 };
+  for (;;) {
+    const i = skipSpaces(line, set.end);
+    if (line[i] === '}') return { ...set, end: i + 1 };
+    const key = readLabelKey(line, i);
+    if (typeof key === 'string') return key;
+    if (key.quoted && line[key.end] !== '=' && !set.name) {
+      // A quoted metric name: {"my.metric", a="b"}.
+      set.name = key.value;
+      set.end = line[key.end] === ',' ? key.end + 1 : key.end;
+      continue;
+    }
+    const after = readLabelValue(line, key, set.labels);
+    if (typeof after === 'string') return after;
+    if (line[after] === ',') { set.end = after + 1; continue; }
+    if (line[after] === '}') return { ...set, end: after + 1 };
+    return `expected , or } after the value of label ${key.value}`;
+  }
+}
+
+/** A label name (or a quoted metric name) and the index after it and the spaces that follow. */
+interface LabelKey {
+  value: string;
+  quoted: boolean;
+  end: number;
+}
+
+function readLabelKey(line: string, i: number): LabelKey | string {
+  if (line[i] === '"') {
+    const quoted = readQuoted(line, i);
+    if (typeof quoted === 'string') return quoted;
+    return { value: quoted.value, quoted: true, end: skipSpaces(line, quoted.end) };
+  }
+  const keyMatch = LABEL_NAME.exec(line.slice(i));
+  if (!keyMatch) return `invalid label name at column ${i + 1}`;
+  return { value: keyMatch[0], quoted: false, end: skipSpaces(line, i + keyMatch[0].length) };
+}
+
+/** Reads `= "value"` after a label name into `labels`; returns the index after the value and the spaces that follow. */
+function readLabelValue(line: string, key: LabelKey, labels: Record<string, string>): number | string {
+  if (line[key.end] !== '=') return `expected = after label ${key.value}`;
+  const i = skipSpaces(line, key.end + 1);
+  if (line[i] !== '"') return `the value of label ${key.value} must be double-quoted`;
+  const value = readQuoted(line, i);
+  if (typeof value === 'string') return `label ${key.value}: ${value}`;
+  if (Object.hasOwn(labels, key.value)) return `label ${key.value} appears twice`;
+  labels[key.value] = value.value;
+  return skipSpaces(line, value.end);
+}
+
+/** Parses what follows the name and labels: the value and an optional timestamp. */
+function parseValueAndTimestamp(text: string): Pick<Sample, 'value' | 'timestampMs'> | string {
   // Drop an OpenMetrics exemplar (" # {trace_id="..."} 1.0") before splitting value and timestamp.
-  let rest = line.slice(i);
-  const exemplar = rest.indexOf(' # ');
-  if (exemplar >= 0) rest = rest.slice(0, exemplar);
+  const exemplar = text.indexOf(' # ');
+  const rest = exemplar >= 0 ? text.slice(0, exemplar) : text;
   const fields = rest.trim().split(/[ \t]+/).filter((f) => f.length > 0);
   if (fields.length === 0) return 'a sample needs a value';
   if (fields.length > 2) return 'too many fields after the value (expected an optional timestamp only)';
   const value = parseFloatToken(fields[0] ?? '');
   if (value === undefined) return `invalid value ${JSON.stringify(fields[0])}`;
-  const sample: Sample = { name, labels, value };
-  if (fields[1] !== undefined) {
-    const ts = fields[1];
-    // The text format's timestamps are integer milliseconds; OpenMetrics writes seconds with a fraction.
-    if (/^-?\d+$/.test(ts)) sample.timestampMs = Number(ts);
-    else if (DECIMAL.test(ts)) sample.timestampMs = Number(ts) * 1000;
-    else return `invalid timestamp ${JSON.stringify(ts)}`;
-  }
-  return sample;
+  const ts = fields[1];
+  if (ts === undefined) return { value };
+  const timestampMs = parseTimestamp(ts);
+  if (timestampMs === undefined) return `invalid timestamp ${JSON.stringify(ts)}`;
+  return { value, timestampMs };
+}
+
+function parseTimestamp(ts: string): number | undefined {
+  // The text format's timestamps are integer milliseconds; OpenMetrics writes seconds with a fraction.
+  if (/^-?\d+$/.test(ts)) return Number(ts);
+  if (DECIMAL.test(ts)) return Number(ts) * 1000;
+  return undefined;
 }
 
 /** Parses an exposition. Bad lines land in `problems`; every good line is kept. */

@@ -37,8 +37,17 @@ export function computeRequiredReady(lfmd: LfmDeployment): number {
   return lfmd.spec.autoscaling.enabled ? Math.max(1, lfmd.spec.autoscaling.minReplicas) : (lfmd.spec.replicas ?? 1);
 }
 
+export interface Unschedulable {
+  /** Pending pods the scheduler refused (PodScheduled=False, reason Unschedulable). */
+  count: number;
+  /** A scheduler message names nvidia.com/gpu. */
+  gpuShort: boolean;
+  /** The first such pod's scheduler message. */
+  message: string;
+}
+
 /** Pods that cannot be scheduled for lack of GPUs, with the scheduler's message. */
-export function computeUnschedulable(pods: readonly V1Pod[]): { count: number; gpuShort: boolean; message: string } {
+export function computeUnschedulable(pods: readonly V1Pod[]): Unschedulable {
   const waiting = pods.filter((p) => !p.metadata?.deletionTimestamp && p.status?.phase === 'Pending'
     && p.status.conditions?.some((c) => c.type === 'PodScheduled' && c.status === 'False' && c.reason === 'Unschedulable'));
   const messages = waiting.map((p) => p.status?.conditions?.find((c) => c.type === 'PodScheduled')?.message ?? '');
@@ -57,46 +66,88 @@ export function computeReadyCurrent(deployment: V1Deployment | undefined): numbe
 }
 
 export function computeConditions(o: ObservedState): Record<ConditionType, ConditionValue | undefined> {
-  const { lfmd, report, deployment } = o;
-  const required = computeRequiredReady(lfmd);
-  const readyCurrent = computeReadyCurrent(deployment);
-  const desired = deployment?.spec?.replicas ?? required;
   const unschedulable = computeUnschedulable(o.pods);
-
-  let stalled: ConditionValue = { status: 'False', reason: 'Progressing', message: 'no blocker' };
-  if (report.invalid) {
-    stalled = { status: 'True', reason: 'Invalid', message: report.reasons.map((r) => `${r.field}: ${r.message}`).join('; ') };
-  } else if (!report.fits) {
-    stalled = { status: 'True', reason: 'DoesNotFit', message: report.reasons.map((r) => `${r.field}: ${r.message}`).join('; ') };
-  } else if (o.nameConflict) {
-    stalled = { status: 'True', reason: 'NameConflict', message: `a ${o.nameConflict.kind} named ${o.nameConflict.name} already exists and is not owned by this LfmDeployment: delete or rename it, or rename this resource` };
-  } else if (o.applyError) {
-    stalled = { status: 'True', reason: 'ApplyFailed', message: o.applyError };
-  } else if (deployment?.status?.conditions?.some((c) => c.type === 'Progressing' && c.status === 'False' && c.reason === 'ProgressDeadlineExceeded')) {
-    stalled = { status: 'True', reason: 'RolloutStalled', message: `the rollout made no progress within spec.rollout.progressDeadlineSeconds (${deployment.spec?.progressDeadlineSeconds ?? '?'} s)${unschedulable.count > 0 ? `: ${unschedulable.count} pod(s) cannot be scheduled: ${unschedulable.message}` : ''}` };
-  }
-
+  const stalled = computeStalled(o, unschedulable);
   if (stalled.status === 'True') return computeBlockedConditions(stalled);
-  const observedChild = deployment !== undefined && (deployment.status?.observedGeneration ?? 0) >= (deployment.metadata?.generation ?? 0);
-  const updated = deployment?.status?.updatedReplicas ?? 0;
-  const total = deployment?.status?.replicas ?? 0;
-  const rolloutDone = observedChild && updated >= desired && total <= desired && readyCurrent >= Math.min(desired, required);
+  const rollout = computeRollout(o);
+  return {
+    Ready: computeReadyCondition(rollout),
+    Reconciling: computeReconcilingCondition(rollout),
+    Stalled: stalled,
+    Scheduled: o.deployment ? computeScheduledCondition(unschedulable) : undefined,
+  };
+}
 
-  const ready: ConditionValue = readyCurrent >= required && observedChild
-    ? { status: 'True', reason: 'Ready', message: `${readyCurrent} of ${required} required replicas are ready` }
-    : { status: 'False', reason: deployment ? 'ReplicasNotReady' : 'Creating', message: `${readyCurrent} of ${required} required replicas are ready` };
-
-  const reconciling: ConditionValue = rolloutDone
-    ? { status: 'False', reason: 'Reconciled', message: 'the current spec is rolled out' }
-    : { status: 'True', reason: !observedChild ? 'Applying' : updated < desired ? 'RollingOut' : 'WaitingForReady', message: `${updated} of ${desired} replicas updated, ${readyCurrent} ready` };
-
-  let scheduled: ConditionValue | undefined;
-  if (deployment) {
-    scheduled = unschedulable.count > 0
-      ? { status: 'False', reason: unschedulable.gpuShort ? 'InsufficientGPU' : 'Unschedulable', message: `${unschedulable.count} pod(s) wait to be scheduled: ${unschedulable.message}` }
-      : { status: 'True', reason: 'Scheduled', message: 'every pod is scheduled' };
+/** Stalled: the first blocker, in order Invalid, DoesNotFit, NameConflict, ApplyFailed, RolloutStalled; else False. */
+function computeStalled(o: ObservedState, unschedulable: Unschedulable): ConditionValue {
+  const { report } = o;
+  if (report.invalid) {
+    return { status: 'True', reason: 'Invalid', message: report.reasons.map((r) => `${r.field}: ${r.message}`).join('; ') };
   }
-  return { Ready: ready, Reconciling: reconciling, Stalled: stalled, Scheduled: scheduled };
+  if (!report.fits) {
+    return { status: 'True', reason: 'DoesNotFit', message: report.reasons.map((r) => `${r.field}: ${r.message}`).join('; ') };
+  }
+  if (o.nameConflict) {
+    return { status: 'True', reason: 'NameConflict', message: `a ${o.nameConflict.kind} named ${o.nameConflict.name} already exists and is not owned by this LfmDeployment: delete or rename it, or rename this resource` };
+  }
+  if (o.applyError) return { status: 'True', reason: 'ApplyFailed', message: o.applyError };
+  return computeRolloutStalled(o.deployment, unschedulable) ?? { status: 'False', reason: 'Progressing', message: 'no blocker' };
+}
+
+/** Stalled=RolloutStalled when the Deployment controller gave up waiting (ProgressDeadlineExceeded). */
+function computeRolloutStalled(deployment: V1Deployment | undefined, unschedulable: Unschedulable): ConditionValue | undefined {
+  const exceeded = deployment?.status?.conditions?.some((c) => c.type === 'Progressing' && c.status === 'False' && c.reason === 'ProgressDeadlineExceeded');
+  if (!exceeded) return undefined;
+  return { status: 'True', reason: 'RolloutStalled', message: `the rollout made no progress within spec.rollout.progressDeadlineSeconds (${deployment?.spec?.progressDeadlineSeconds ?? '?'} s)${unschedulable.count > 0 ? `: ${unschedulable.count} pod(s) cannot be scheduled: ${unschedulable.message}` : ''}` };
+}
+
+/** Where the child Deployment's rollout stands, in the replica counts Ready and Reconciling report. */
+interface Rollout {
+  /** The child Deployment exists. */
+  created: boolean;
+  /** The Deployment controller has seen the child's current spec. */
+  observedChild: boolean;
+  /** Replicas that must be ready (computeRequiredReady). */
+  required: number;
+  /** The Deployment's spec.replicas, else `required`. */
+  desired: number;
+  updated: number;
+  total: number;
+  /** Ready pods of the current revision (computeReadyCurrent). */
+  readyCurrent: number;
+}
+
+function computeRollout(o: ObservedState): Rollout {
+  const { deployment } = o;
+  const required = computeRequiredReady(o.lfmd);
+  return {
+    created: deployment !== undefined,
+    observedChild: deployment !== undefined && (deployment.status?.observedGeneration ?? 0) >= (deployment.metadata?.generation ?? 0),
+    required,
+    desired: deployment?.spec?.replicas ?? required,
+    updated: deployment?.status?.updatedReplicas ?? 0,
+    total: deployment?.status?.replicas ?? 0,
+    readyCurrent: computeReadyCurrent(deployment),
+  };
+}
+
+function computeReadyCondition(r: Rollout): ConditionValue {
+  return r.readyCurrent >= r.required && r.observedChild
+    ? { status: 'True', reason: 'Ready', message: `${r.readyCurrent} of ${r.required} required replicas are ready` }
+    : { status: 'False', reason: r.created ? 'ReplicasNotReady' : 'Creating', message: `${r.readyCurrent} of ${r.required} required replicas are ready` };
+}
+
+function computeReconcilingCondition(r: Rollout): ConditionValue {
+  const rolloutDone = r.observedChild && r.updated >= r.desired && r.total <= r.desired && r.readyCurrent >= Math.min(r.desired, r.required);
+  return rolloutDone
+    ? { status: 'False', reason: 'Reconciled', message: 'the current spec is rolled out' }
+    : { status: 'True', reason: !r.observedChild ? 'Applying' : r.updated < r.desired ? 'RollingOut' : 'WaitingForReady', message: `${r.updated} of ${r.desired} replicas updated, ${r.readyCurrent} ready` };
+}
+
+function computeScheduledCondition(unschedulable: Unschedulable): ConditionValue {
+  return unschedulable.count > 0
+    ? { status: 'False', reason: unschedulable.gpuShort ? 'InsufficientGPU' : 'Unschedulable', message: `${unschedulable.count} pod(s) wait to be scheduled: ${unschedulable.message}` }
+    : { status: 'True', reason: 'Scheduled', message: 'every pod is scheduled' };
 }
 
 /** A blocker holds everything: Ready and Reconciling are False with its reason, Scheduled is left out. */

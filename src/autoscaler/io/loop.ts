@@ -4,16 +4,16 @@
 import http from 'node:http';
 import type { V1Deployment, V1Pod } from '@kubernetes/client-node';
 import { LfmDeployment, type AutoscalingStatus } from '../../api/v1alpha1.js';
-import { ENGINES } from '../../engines/index.js';
+import { ENGINES, type Engine } from '../../engines/index.js';
 import { RESOURCES, type KubeClient, type KubeObject } from '../../kube/client.js';
 import type { EventRecorder } from '../../kube/events.js';
-import { buildEngineSample, buildSampleMetricNames, computeEngineRatesOver, RATE_WINDOW_SECONDS, type EngineSample } from '../../metrics/engine-sample.js';
+import { buildEngineSample, buildSampleMetricNames, computeEngineRatesOver, RATE_WINDOW_SECONDS, type EngineRates, type EngineSample } from '../../metrics/engine-sample.js';
 import { AUTOSCALER_FIELD_MANAGER } from '../../render/children.js';
 import type { Logger } from '../../telemetry/logger.js';
 import type { OperatorMetrics } from '../../telemetry/metrics.js';
 import { listPodsOf, type Cache } from '../../controller/informer.js';
 import { decide } from '../decide.js';
-import type { PodSample } from '../decide.js';
+import type { PodSample, PodView, ScaleDecision } from '../decide.js';
 import { buildPodView, computeRefusedReplicas } from '../pod-view.js';
 import { isAutoscalingStatusChanged, isSameAutoscalingStatus } from '../status-change.js';
 
@@ -48,6 +48,55 @@ export function scrapeMetrics(ip: string, port: number, timeoutMs: number): Prom
     req.on('timeout', () => req.destroy(new Error(`timeout after ${timeoutMs} ms`)));
     req.on('error', reject);
   });
+}
+
+/** An autoscaled LfmDeployment the loop acts on: as cached, parsed, and the Deployment it controls. */
+interface ScaleTarget {
+  key: string;
+  raw: KubeObject;
+  lfmd: LfmDeployment;
+  deployment: V1Deployment & KubeObject;
+}
+
+/** The pods of one LfmDeployment to scrape: views[i] is pods[i]'s view; series count for `servedName` only. */
+interface PodScrapes {
+  pods: readonly (V1Pod & KubeObject)[];
+  views: readonly PodView[];
+  engine: Engine;
+  servedName: string;
+}
+
+/** What one decision reads besides the policy: the pods, their fresh samples, the current count and the clock. */
+interface DecisionInputs {
+  target: ScaleTarget;
+  views: PodView[];
+  samples: PodSample[];
+  current: number;
+  now: number;
+  /** Pods that exist (any phase), for the replicas a quota refused. */
+  podCount: number;
+}
+
+/** A scale to apply: from `current` to decision.desiredReplicas. */
+interface ScaleWrite {
+  target: ScaleTarget;
+  current: number;
+  decision: ScaleDecision;
+  pods: readonly (V1Pod & KubeObject)[];
+  samples: readonly PodSample[];
+  log: Logger;
+}
+
+/** What decide() sees of one pod's scrape: its gauges, and the rates over its history once there are two samples. */
+function buildPodSample(pod: string, sample: EngineSample, rates: EngineRates | undefined): PodSample {
+  return {
+    pod, time: sample.time, waiting: sample.waiting, running: sample.running,
+    ...(rates ? { promptTokensPerSecond: rates.promptTokensPerSecond, generationTokensPerSecond: rates.generationTokensPerSecond } : {}),
+    ...(rates?.requestsPerSecond !== undefined ? { requestsPerSecond: rates.requestsPerSecond } : {}),
+    ...(rates?.meanRunning !== undefined ? { meanRunning: rates.meanRunning } : {}),
+    ...(rates?.recentPromptTokensPerSecond !== undefined && rates.recentGenerationTokensPerSecond !== undefined
+      ? { recentPromptTokensPerSecond: rates.recentPromptTokensPerSecond, recentGenerationTokensPerSecond: rates.recentGenerationTokensPerSecond } : {}),
+  };
 }
 
 export class AutoscalerLoop {
@@ -101,76 +150,109 @@ export class AutoscalerLoop {
 
   /** One decision for one LfmDeployment. */
   async tick(key: string): Promise<void> {
-    const raw = this.d.lfmDeployments.get(key);
-    const parsed = LfmDeployment.safeParse(raw);
-    if (!raw || !parsed.success || !parsed.data.spec.autoscaling.enabled) return;
-    const lfmd = parsed.data;
-    const deployment = this.d.deployments.get(key) as (V1Deployment & KubeObject) | undefined;
-    const owned = deployment?.metadata?.ownerReferences?.some((r) => r.controller && r.uid === raw.metadata?.uid);
-    if (!deployment || !owned) return;
-    const engine = ENGINES[lfmd.spec.engine.name];
-    const servedName = lfmd.spec.model.servedName ?? lfmd.metadata.name;
+    const target = this.findTarget(key);
+    if (!target) return;
+    const { lfmd, deployment } = target;
     const pods = listPodsOf(this.d.pods, lfmd.metadata.namespace ?? '', lfmd.metadata.name) as (V1Pod & KubeObject)[];
     const views = pods.map(buildPodView);
 
     const now = this.now();
-    const samples: PodSample[] = [];
-    await Promise.all(pods.map(async (pod, i) => {
-      if (views[i]?.phase !== 'Ready' || !pod.status?.podIP) return;
-      const uid = pod.metadata?.uid ?? pod.metadata?.name ?? '';
-      try {
-        const text = await scrapeMetrics(pod.status.podIP, engine.port, this.d.scrapeTimeoutMs ?? 2000);
-        const { sample } = buildEngineSample(text, buildSampleMetricNames(engine), this.now(), { modelName: servedName });
-        if (!sample) return;
-        const history = [...(this.history.get(uid) ?? []), sample].filter((h) => sample.time - h.time <= RATE_WINDOW_SECONDS * 1000);
-        this.history.set(uid, history);
-        const rates = computeEngineRatesOver(history);
-        samples.push({
-          pod: pod.metadata?.name ?? '', time: sample.time, waiting: sample.waiting, running: sample.running,
-          ...(rates ? { promptTokensPerSecond: rates.promptTokensPerSecond, generationTokensPerSecond: rates.generationTokensPerSecond } : {}),
-          ...(rates?.requestsPerSecond !== undefined ? { requestsPerSecond: rates.requestsPerSecond } : {}),
-          ...(rates?.meanRunning !== undefined ? { meanRunning: rates.meanRunning } : {}),
-          ...(rates?.recentPromptTokensPerSecond !== undefined && rates.recentGenerationTokensPerSecond !== undefined
-            ? { recentPromptTokensPerSecond: rates.recentPromptTokensPerSecond, recentGenerationTokensPerSecond: rates.recentGenerationTokensPerSecond } : {}),
-        });
-      } catch (err) {
-        this.d.log.debug({ pod: pod.metadata?.name, err: (err as Error).message }, 'scrape failed');
-      }
-    }));
-    const live = new Set(pods.map((p) => p.metadata?.uid ?? ''));
-    for (const uid of this.history.keys()) if (!live.has(uid)) this.history.delete(uid);
+    const samples = await this.scrapeReadyPods({
+      pods, views, engine: ENGINES[lfmd.spec.engine.name], servedName: lfmd.spec.model.servedName ?? lfmd.metadata.name,
+    });
+    this.forgetGonePods(pods);
 
     const current = deployment.spec?.replicas ?? lfmd.spec.autoscaling.minReplicas;
-    const stored = lfmd.status?.autoscaling;
-    const remembered = this.memory.get(key);
-    const previous = remembered && isSameAutoscalingStatus(stored, remembered.written) ? remembered.state : stored;
-    const decision = decide({
-      policy: lfmd.spec.autoscaling, pods: views, samples, currentReplicas: current, now,
-      ...(previous ? { previous } : {}),
-      refusedReplicas: computeRefusedReplicas(deployment, pods.length),
-      ...(lfmd.spec.serving.maxConcurrentSequences !== undefined ? { batchLimit: lfmd.spec.serving.maxConcurrentSequences } : {}),
-    });
+    const decision = this.decideFor({ target, views, samples, current, now, podCount: pods.length });
     const log = this.d.log.child({ lfmdeployment: key });
     if (!this.d.lfmDeployments.get(key)) return;
 
-    if (decision.desiredReplicas !== current) {
-      if (decision.desiredReplicas < current) await this.markLeastLoaded(pods, samples);
-      await this.d.client.apply(RESOURCES.deployment, {
-        apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: lfmd.metadata.name, namespace: lfmd.metadata.namespace }, spec: { replicas: decision.desiredReplicas },
-      }, AUTOSCALER_FIELD_MANAGER, { force: true });
-      this.d.metrics.scaleDecisions.inc({ direction: decision.desiredReplicas > current ? 'up' : 'down' });
-      log.info({ from: current, to: decision.desiredReplicas, reason: decision.reason, message: decision.message }, 'scaled');
-      this.d.events.record(raw, 'Normal', 'Scaled', `${current} -> ${decision.desiredReplicas} replicas: ${decision.reason}: ${decision.message}`);
+    if (decision.desiredReplicas !== current) await this.applyScale({ target, current, decision, pods, samples, log });
+    await this.applyAutoscalingStatus(target, decision.state);
+  }
+
+  /** The LfmDeployment of `key` when it parses, is autoscaled and controls its cached Deployment. */
+  private findTarget(key: string): ScaleTarget | undefined {
+    const raw = this.d.lfmDeployments.get(key);
+    const parsed = LfmDeployment.safeParse(raw);
+    if (!raw || !parsed.success || !parsed.data.spec.autoscaling.enabled) return undefined;
+    const deployment = this.d.deployments.get(key) as (V1Deployment & KubeObject) | undefined;
+    const owned = deployment?.metadata?.ownerReferences?.some((r) => r.controller && r.uid === raw.metadata?.uid);
+    if (!deployment || !owned) return undefined;
+    return { key, raw, lfmd: parsed.data, deployment };
+  }
+
+  /** Scrapes every Ready pod with an IP at once; a pod that fails to answer gives no sample. */
+  private async scrapeReadyPods({ pods, views, engine, servedName }: PodScrapes): Promise<PodSample[]> {
+    const samples: PodSample[] = [];
+    await Promise.all(pods.map(async (pod, i) => {
+      if (views[i]?.phase !== 'Ready' || !pod.status?.podIP) return;
+      const sample = await this.scrapePod(pod, pod.status.podIP, { engine, servedName });
+      if (sample) samples.push(sample);
+    }));
+    return samples;
+  }
+
+  /** Scrapes one pod, adds the sample to its history and returns it with the rates over that history. */
+  private async scrapePod(pod: V1Pod & KubeObject, ip: string, { engine, servedName }: Pick<PodScrapes, 'engine' | 'servedName'>): Promise<PodSample | undefined> {
+    const uid = pod.metadata?.uid ?? pod.metadata?.name ?? '';
+    try {
+      const text = await scrapeMetrics(ip, engine.port, this.d.scrapeTimeoutMs ?? 2000);
+      const { sample } = buildEngineSample(text, buildSampleMetricNames(engine), this.now(), { modelName: servedName });
+      if (!sample) return undefined;
+      const history = [...(this.history.get(uid) ?? []), sample].filter((h) => sample.time - h.time <= RATE_WINDOW_SECONDS * 1000);
+      this.history.set(uid, history);
+      return buildPodSample(pod.metadata?.name ?? '', sample, computeEngineRatesOver(history));
+    } catch (err) {
+      this.d.log.debug({ pod: pod.metadata?.name, err: (err as Error).message }, 'scrape failed');
+      return undefined;
     }
-    if (!isAutoscalingStatusChanged(stored, decision.state)) {
-      this.memory.set(key, { written: stored, state: decision.state });
+  }
+
+  /** Drops the sample history of pods that no longer exist. */
+  private forgetGonePods(pods: readonly KubeObject[]): void {
+    const live = new Set(pods.map((p) => p.metadata?.uid ?? ''));
+    for (const uid of this.history.keys()) if (!live.has(uid)) this.history.delete(uid);
+  }
+
+  /** Calls decide(), continuing from the state this loop last decided while the stored status is the one it wrote. */
+  private decideFor({ target, views, samples, current, now, podCount }: DecisionInputs): ScaleDecision {
+    const { lfmd, deployment } = target;
+    const stored = lfmd.status?.autoscaling;
+    const remembered = this.memory.get(target.key);
+    const previous = remembered && isSameAutoscalingStatus(stored, remembered.written) ? remembered.state : stored;
+    return decide({
+      policy: lfmd.spec.autoscaling, pods: views, samples, currentReplicas: current, now,
+      ...(previous ? { previous } : {}),
+      refusedReplicas: computeRefusedReplicas(deployment, podCount),
+      ...(lfmd.spec.serving.maxConcurrentSequences !== undefined ? { batchLimit: lfmd.spec.serving.maxConcurrentSequences } : {}),
+    });
+  }
+
+  /** Applies the Deployment's spec.replicas as lfm-autoscaler (marking the idlest pods first when scaling down). */
+  private async applyScale({ target, current, decision, pods, samples, log }: ScaleWrite): Promise<void> {
+    const { raw, lfmd } = target;
+    if (decision.desiredReplicas < current) await this.markLeastLoaded(pods, samples);
+    await this.d.client.apply(RESOURCES.deployment, {
+      apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: lfmd.metadata.name, namespace: lfmd.metadata.namespace }, spec: { replicas: decision.desiredReplicas },
+    }, AUTOSCALER_FIELD_MANAGER, { force: true });
+    this.d.metrics.scaleDecisions.inc({ direction: decision.desiredReplicas > current ? 'up' : 'down' });
+    log.info({ from: current, to: decision.desiredReplicas, reason: decision.reason, message: decision.message }, 'scaled');
+    this.d.events.record(raw, 'Normal', 'Scaled', `${current} -> ${decision.desiredReplicas} replicas: ${decision.reason}: ${decision.message}`);
+  }
+
+  /** Writes status.autoscaling when it changed; remembers the decided state either way. */
+  private async applyAutoscalingStatus({ key, raw, lfmd }: ScaleTarget, state: AutoscalingStatus): Promise<void> {
+    const stored = lfmd.status?.autoscaling;
+    if (!isAutoscalingStatusChanged(stored, state)) {
+      this.memory.set(key, { written: stored, state });
       return;
     }
     await this.d.client.apply(RESOURCES.lfmDeployment, {
       apiVersion: raw.apiVersion, kind: raw.kind, metadata: { name: lfmd.metadata.name, namespace: lfmd.metadata.namespace },
-      status: { autoscaling: decision.state },
+      status: { autoscaling: state },
     }, AUTOSCALER_FIELD_MANAGER, { force: true, subresource: 'status' });
-    this.memory.set(key, { written: decision.state, state: decision.state });
+    this.memory.set(key, { written: state, state });
   }
 
   /** Sets pod-deletion-cost to each Ready pod's in-flight requests, so the ReplicaSet removes the idlest first. */
