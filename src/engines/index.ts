@@ -7,4 +7,3 @@ import { vllm } from './vllm.js';
 export const ENGINES: Record<EngineName, Engine> = { VLLM: vllm, SGLang: sglang };
 export * from './engine.js';
 // src/render/plan-report.ts still imports the model-source parser by its old name from here; it lives in the API now.
-export { parseModelSource as buildModelLocation } from '../api/model-source.js';

@@ -115,22 +115,14 @@ function renderTolerations(lfmd: LfmDeployment): V1Toleration[] {
   return [{ ...GPU_TOLERATION }, ...(lfmd.spec.placement?.tolerations ?? [])];
 }
 
-export function renderDeployment(lfmd: LfmDeployment, plan: Plan, options: RenderOptions = {}): V1Deployment {
+/** The engine container's environment: caches under the cache volume, the engine's own, the user's, the token. */
+function renderEnv(lfmd: LfmDeployment, container: { env: V1EnvVar[] }, offline: boolean): V1EnvVar[] {
   const { spec } = lfmd;
-  const name = lfmd.metadata.name;
-  const engine = ENGINES[spec.engine.name];
-  const location = parseModelSource(spec.model.source);
-  const servedName = spec.model.servedName ?? name;
-  const container = engine.buildContainer(spec, plan, location, servedName);
-  const resources = computeResources(lfmd, plan);
-  const gpus = String(plan.gpusPerReplica);
-  const pvcCache = spec.model.cache?.type === 'PersistentVolumeClaim' ? spec.model.cache.claimName : undefined;
-
   const env: V1EnvVar[] = [
     { name: 'HF_HOME', value: `${CACHE_PATH}/huggingface` },
     { name: 'HOME', value: `${CACHE_PATH}/home` },
     { name: 'XDG_CACHE_HOME', value: `${CACHE_PATH}/xdg` },
-    ...(pvcCache ? [{ name: 'HF_HUB_OFFLINE', value: '1' }] : []),
+    ...(offline ? [{ name: 'HF_HUB_OFFLINE', value: '1' }] : []),
     ...container.env,
     ...(spec.engine.env ?? []),
   ];
@@ -138,7 +130,11 @@ export function renderDeployment(lfmd: LfmDeployment, plan: Plan, options: Rende
     env.push({ name: 'HF_TOKEN', valueFrom: { secretKeyRef: { name: spec.model.credentials.secretName, key: spec.model.credentials.key } } });
   }
   env.sort((a, b) => a.name.localeCompare(b.name));
+  return env;
+}
 
+/** The pod's volumes and the engine's mounts: shared memory, /tmp, the cache, a claim cache, a model claim. */
+function renderVolumes(lfmd: LfmDeployment, resources: { shm: string; ephemeralStorage: string }, pvcCache: string | undefined): { volumes: V1Volume[]; mounts: V1VolumeMount[] } {
   const volumes: V1Volume[] = [
     { name: 'dshm', emptyDir: { medium: 'Memory', sizeLimit: resources.shm } },
     { name: 'tmp', emptyDir: {} },
@@ -153,13 +149,18 @@ export function renderDeployment(lfmd: LfmDeployment, plan: Plan, options: Rende
     volumes.push({ name: 'model-cache', persistentVolumeClaim: { claimName: pvcCache, readOnly: true } });
     mounts.push({ name: 'model-cache', mountPath: `${CACHE_PATH}/huggingface`, readOnly: true });
   }
+  const location = parseModelSource(lfmd.spec.model.source);
   if (location.claimName && location.mountPath) {
     volumes.push({ name: 'model', persistentVolumeClaim: { claimName: location.claimName, readOnly: true } });
     mounts.push({ name: 'model', mountPath: location.mountPath, readOnly: true });
   }
+  return { volumes, mounts };
+}
 
-  const placement = spec.placement ?? {};
-  const gpuTerm = { key: GPU_LABELS.product, operator: 'In', values: [plan.gpu?.productLabel ?? spec.gpu.type] };
+/** The user's affinity with the GPU product required in every node selector term. */
+function renderAffinity(lfmd: LfmDeployment, plan: Plan): V1Affinity {
+  const placement = lfmd.spec.placement ?? {};
+  const gpuTerm = { key: GPU_LABELS.product, operator: 'In', values: [plan.gpu?.productLabel ?? lfmd.spec.gpu.type] };
   const userAffinity = (placement.affinity ?? {}) as Record<string, unknown> & { nodeAffinity?: { requiredDuringSchedulingIgnoredDuringExecution?: { nodeSelectorTerms?: { matchExpressions?: V1NodeSelectorRequirement[] }[] } } };
   const userTerms = userAffinity.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms ?? [{}];
   // Node selector terms are ORed; the GPU product is ANDed into each so no term escapes it.
@@ -168,6 +169,24 @@ export function renderDeployment(lfmd: LfmDeployment, plan: Plan, options: Rende
     ...userAffinity,
     nodeAffinity: { ...userAffinity.nodeAffinity, requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms } },
   };
+  return affinity;
+}
+
+export function renderDeployment(lfmd: LfmDeployment, plan: Plan, options: RenderOptions = {}): V1Deployment {
+  const { spec } = lfmd;
+  const name = lfmd.metadata.name;
+  const engine = ENGINES[spec.engine.name];
+  const location = parseModelSource(spec.model.source);
+  const servedName = spec.model.servedName ?? name;
+  const container = engine.buildContainer(spec, plan, location, servedName);
+  const resources = computeResources(lfmd, plan);
+  const gpus = String(plan.gpusPerReplica);
+  const pvcCache = spec.model.cache?.type === 'PersistentVolumeClaim' ? spec.model.cache.claimName : undefined;
+
+  const env = renderEnv(lfmd, container, pvcCache !== undefined);
+  const { volumes, mounts } = renderVolumes(lfmd, resources, pvcCache);
+  const placement = spec.placement ?? {};
+  const affinity = renderAffinity(lfmd, plan);
 
   const startupFailures = Math.ceil(spec.serving.startupTimeoutSeconds / 10);
   const replicas = computeDesiredReplicas(lfmd);

@@ -1,7 +1,8 @@
 // Pure. The plan of one LfmDeployment as `lfm-operator plan` prints it and status.plan records it: the fit, the
 // refusals (each naming a field), the warnings and the engine command line. Performs no I/O.
 import type { LfmDeployment, PlanStatus } from '../api/v1alpha1.js';
-import { checkExtraArgs, ENGINES, buildModelLocation } from '../engines/index.js';
+import { parseModelSource } from '../api/model-source.js';
+import { checkExtraArgs, ENGINES } from '../engines/index.js';
 import { computePlan, type Plan, type PlanReason } from '../sizing/plan.js';
 import { computeImage, type RenderOptions } from './children.js';
 
@@ -47,7 +48,7 @@ export function buildPlanReport(lfmd: LfmDeployment, options: RenderOptions = {}
     warnings.push(`spec.engine.image: the default ${engine.name} image ${image} is unverified (no release with LFM2-MoE support was confirmed here); pin a tested image`);
   }
   const invalid = plan.invalid || extra.errors.length > 0;
-  const container = engine.buildContainer(spec, plan, buildModelLocation(spec.model.source), spec.model.servedName ?? lfmd.metadata.name);
+  const container = engine.buildContainer(spec, plan, parseModelSource(spec.model.source), spec.model.servedName ?? lfmd.metadata.name);
   // The vLLM image's entrypoint is `vllm serve`; the report shows the full command a reader would run.
   const command = container.command ?? ['vllm', 'serve'];
   return {
