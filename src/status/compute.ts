@@ -54,11 +54,14 @@ export function computeUnschedulable(pods: readonly V1Pod[]): Unschedulable {
   return { count: waiting.length, gpuShort: messages.some((m) => m.includes('nvidia.com/gpu')), message: messages[0] ?? '' };
 }
 
-/** Ready pods of the Deployment's current revision, once the Deployment controller has seen its spec. */
+/**
+ * Ready pods of the Deployment's current revision, as the Deployment controller last counted them. Until it has seen
+ * a new spec, its counts are those of the previous one: a change of spec.replicas alone (every scale by the
+ * autoscaler bumps the generation) leaves them true, and a new template resets updatedReplicas once observed. So
+ * Ready does not flip at each scale; Reconciling (Applying) says that a spec is not yet observed.
+ */
 export function computeReadyCurrent(deployment: V1Deployment | undefined): number {
   if (!deployment?.status) return 0;
-  const observed = (deployment.status.observedGeneration ?? 0) >= (deployment.metadata?.generation ?? 0);
-  if (!observed) return 0;
   const updated = deployment.status.updatedReplicas ?? 0;
   const ready = deployment.status.readyReplicas ?? 0;
   const total = deployment.status.replicas ?? 0;
@@ -132,7 +135,7 @@ function computeRollout(o: ObservedState): Rollout {
 }
 
 function computeReadyCondition(r: Rollout): ConditionValue {
-  return r.readyCurrent >= r.required && r.observedChild
+  return r.readyCurrent >= r.required
     ? { status: 'True', reason: 'Ready', message: `${r.readyCurrent} of ${r.required} required replicas are ready` }
     : { status: 'False', reason: r.created ? 'ReplicasNotReady' : 'Creating', message: `${r.readyCurrent} of ${r.required} required replicas are ready` };
 }

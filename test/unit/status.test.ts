@@ -27,7 +27,10 @@ describe('computeConditions (kstatus)', () => {
   it.each([
     ['converged', lfmDeployment().replicas(2), deployment({ replicas: 2, ready: 2, updated: 2 }), [], {}, { Ready: 'True/Ready', Reconciling: 'False/Reconciled', Stalled: 'False/Progressing', Scheduled: 'True/Scheduled' }],
     ['no Deployment yet', lfmDeployment(), undefined, [], {}, { Ready: 'False/Creating', Reconciling: 'True/Applying', Stalled: 'False/Progressing' }],
-    ['child spec not yet observed', lfmDeployment(), deployment({ replicas: 1, ready: 1, updated: 1, gen: 3, observed: 2 }), [], {}, { Ready: 'False/ReplicasNotReady', Reconciling: 'True/Applying', Stalled: 'False/Progressing', Scheduled: 'True/Scheduled' }],
+    // A scale (spec.replicas 1 -> 2) bumps the child's generation: until the Deployment controller has seen it, the
+    // ready replicas it counted still stand, so Ready holds and Reconciling says the spec is being applied.
+    ['child spec not yet observed', lfmDeployment(), deployment({ replicas: 1, ready: 1, updated: 1, gen: 3, observed: 2 }), [], {}, { Ready: 'True/Ready', Reconciling: 'True/Applying', Stalled: 'False/Progressing', Scheduled: 'True/Scheduled' }],
+    ['child spec not yet observed, too few ready', lfmDeployment(), deployment({ replicas: 1, ready: 0, updated: 1, gen: 3, observed: 2 }), [], {}, { Ready: 'False/ReplicasNotReady', Reconciling: 'True/Applying', Stalled: 'False/Progressing', Scheduled: 'True/Scheduled' }],
     ['rolling out', lfmDeployment().replicas(2), deployment({ replicas: 2, ready: 1, updated: 1 }), [], {}, { Ready: 'False/ReplicasNotReady', Reconciling: 'True/RollingOut', Stalled: 'False/Progressing', Scheduled: 'True/Scheduled' }],
     ['does not fit', lfmDeployment().gpu('l4-24gb').tensor(1), undefined, [], {}, { Ready: 'False/DoesNotFit', Reconciling: 'False/DoesNotFit', Stalled: 'True/DoesNotFit' }],
     ['name conflict', lfmDeployment(), undefined, [], { nameConflict: { kind: 'Service', name: 'lfm2-24b' } }, { Ready: 'False/NameConflict', Reconciling: 'False/NameConflict', Stalled: 'True/NameConflict' }],
