@@ -1,6 +1,7 @@
 // Pure. Model architectures from the vendored catalog (data/models.json, provenance in data/PROVENANCE.md), reduced to
 // what sizing needs. Models outside the catalog are described in spec.model.architecture instead.
 import type { ModelArchitecture, WeightFormat } from './architecture.js';
+import { GGUF_CATALOG, type GgufCatalogEntry } from './gguf.js';
 import modelData from './data/models.json' with { type: 'json' };
 
 export interface CatalogModel {
@@ -13,6 +14,12 @@ export interface CatalogModel {
   /** Values inferred rather than read from the model's config.json. */
   unverified: string[];
   source: string;
+  /** Leading layers with a dense FFN instead of experts (num_dense_layers; LFM2-MoE: the first 2). */
+  denseLayers?: number;
+  /** Vocabulary size (the logits row llama.cpp's compute buffers are sized by). */
+  vocabSize?: number;
+  /** The first-party GGUF files for llama.cpp, where the catalog has them (src/catalog/gguf.ts). */
+  gguf?: GgufCatalogEntry;
 }
 
 interface Field<T> { value: T; source: string; unverified?: boolean }
@@ -62,6 +69,18 @@ function buildWeightFormat(raw: RawModel): WeightFormat {
   }
 }
 
+/** The llama.cpp-related additions: dense layer count, vocabulary and GGUF entry, where the catalog has them. */
+function buildLlamaCppFields(raw: RawModel): Pick<CatalogModel, 'denseLayers' | 'vocabSize' | 'gguf'> {
+  const out: Pick<CatalogModel, 'denseLayers' | 'vocabSize' | 'gguf'> = {};
+  const dense = field<number>(raw, 'num_dense_layers');
+  if (typeof dense === 'number') out.denseLayers = dense;
+  const vocab = field<number>(raw, 'vocab_size');
+  if (typeof vocab === 'number') out.vocabSize = vocab;
+  const gguf = GGUF_CATALOG.get(raw.id.toLowerCase());
+  if (gguf !== undefined) out.gguf = gguf;
+  return out;
+}
+
 function buildModel(raw: RawModel): CatalogModel {
   const layers = required<number>(raw, 'num_hidden_layers');
   const counts = buildLayerCounts(raw, layers);
@@ -100,6 +119,7 @@ function buildModel(raw: RawModel): CatalogModel {
     maxPositionEmbeddings,
     unverified,
     source: (raw['num_hidden_layers'] as Field<number>).source,
+    ...buildLlamaCppFields(raw),
   };
 }
 
