@@ -42,7 +42,7 @@ generate: build ## Regenerate crds/ from the zod schema in src/api, then the cha
 .PHONY: vendor
 vendor: ## Refresh the vendored engine and catalog data from ../shared
 	cp ../shared/catalog/models.json ../shared/catalog/gpus.json src/catalog/data/
-	cp ../shared/engines/vllm.json ../shared/engines/sglang.json src/engines/data/
+	cp ../shared/engines/vllm.json ../shared/engines/sglang.json ../shared/engines/llamacpp.json src/engines/data/
 
 .PHONY: verify
 verify: build ## Fail when generated files (crds/, the chart, dist/install.yaml) are stale
