@@ -22,6 +22,8 @@ export interface CliIo {
   setExitCode(code: number): void;
   /** Starts the operator with the options of `run` (commander's camelCase names); resolves when it stops. */
   runOperator(flags: Record<string, unknown>): Promise<void>;
+  /** The package's version, for --version (left out, the option is not offered). */
+  version?: string;
 }
 
 const BOOLEAN_VALUES = new Map([['true', true], ['false', false], ['1', true], ['0', false]]);
@@ -92,6 +94,7 @@ export function buildProgram(io: CliIo): Command {
     .description('Plans, serves and autoscales sparse Mixture-of-Experts LLMs on Kubernetes.')
     .configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) })
     .showHelpAfterError();
+  if (io.version) program.version(io.version, '-v, --version', 'print the version and exit');
 
   program.command('plan')
     .description('Plan LfmDeployments offline: fit, GPUs, KV cache and the engine command line.')

@@ -177,3 +177,24 @@ describe('run: boolean options (in process)', () => {
     expect(parseOperatorConfig({ flags: r.runFlags!, env: {}, randomSuffix: 'abcd' }).ok).toBe(true);
   });
 });
+
+describe('newcomer papercuts', () => {
+  it('lfm-operator --version prints the package version', () => {
+    const version = (JSON.parse(readFileSync('package.json', 'utf8')) as { version: string }).version;
+    for (const flag of ['--version', '-v']) {
+      const r = cli([flag]);
+      expect(r.code).toBe(0);
+      expect(r.stdout.trim()).toBe(version);
+    }
+  });
+
+  it('every npm script runs on a Node that package.json accepts, even with an older node first on PATH', () => {
+    const scripts = (JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: Record<string, string> }).scripts;
+    for (const [name, command] of Object.entries(scripts)) expect(command, name).toMatch(/^hack\/with-node\.sh /);
+    // /usr/bin/node is the machine's Node 20 here; the wrapper must put a newer one first.
+    const r = spawnSync('hack/with-node.sh', ['node', '-p', 'process.versions.node'], { encoding: 'utf8', env: { ...process.env, PATH: `/usr/bin:${process.env['PATH'] ?? ''}` } });
+    expect(r.status, r.stderr).toBe(0);
+    const [major = 0, minor = 0] = r.stdout.trim().split('.').map(Number);
+    expect(major > 22 || (major === 22 && minor >= 19), r.stdout).toBe(true);
+  });
+});
