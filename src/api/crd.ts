@@ -83,7 +83,7 @@ export function buildCrd(): Record<string, unknown> {
         schema: {
           openAPIV3Schema: {
             type: 'object',
-            description: 'LfmDeployment serves one sparse Mixture-of-Experts model on vLLM or SGLang: the operator plans whether it fits its GPUs, renders the engine pods, keeps them reconciled and autoscales them.',
+            description: 'LfmDeployment serves one sparse Mixture-of-Experts model on vLLM or SGLang (GPUs), or on llama.cpp (a GGUF file on CPU nodes or one GPU): the operator plans whether it fits its GPUs or memory, renders the engine pods, keeps them reconciled and autoscales them.',
             properties: {
               apiVersion: { type: 'string', description: 'apiVersion: serving.lfm-operator.io/v1alpha1.' },
               kind: { type: 'string', description: 'kind: LfmDeployment.' },

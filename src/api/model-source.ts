@@ -7,6 +7,12 @@ export interface ModelLocation { model: string; revision?: string; claimName?: s
 /** The claim is mounted here; a pvc:// path is relative to it. */
 const MODEL_MOUNT_PATH = '/models';
 
+/**
+ * The Hugging Face cache in the engine container (HF_HOME): an emptyDir, or the PersistentVolumeClaim of
+ * spec.model.cache. Engines with a cache of their own keep it below (llama.cpp: LLAMA_CACHE).
+ */
+export const MODEL_CACHE_PATH = '/cache/huggingface';
+
 export function parseModelSource(source: string): ModelLocation {
   const hf = /^hf:\/\/([^@]+)(?:@(.+))?$/.exec(source);
   if (hf?.[1]) return hf[2] ? { model: hf[1], revision: hf[2] } : { model: hf[1] };

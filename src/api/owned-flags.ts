@@ -17,6 +17,8 @@ const MODEL_SOURCE = 'spec.model.source';
 const REVISION = 'spec.model.source (hf://ORG/NAME@REVISION)';
 const HOST = 'nothing (the operator listens on all interfaces)';
 const PORT = 'nothing (the operator owns the port)';
+const METRICS = 'nothing (always on: the autoscaler reads /metrics)';
+const GGUF_PLACEMENT = 'spec.gpu.type and spec.serving.gpuMemoryUtilization';
 
 /** Keyed by spec.engine.name; every key is the flag's canonical name in the engine's flag table. */
 export const OWNED_FLAGS = {
@@ -43,7 +45,7 @@ export const OWNED_FLAGS = {
     '--revision': { use: REVISION },
     '--host': { use: HOST },
     '--port': { use: PORT },
-    '--enable-metrics': { use: 'nothing (always on: the autoscaler reads /metrics)' },
+    '--enable-metrics': { use: METRICS },
     '--tp-size': { use: 'spec.parallelism.tensor', aliases: ['--tensor-parallel-size'] },
     '--pp-size': { use: 'spec.parallelism.pipeline', aliases: ['--pipeline-parallel-size'] },
     '--dp-size': { use: 'spec.parallelism.data', aliases: ['--data-parallel-size'] },
@@ -56,6 +58,28 @@ export const OWNED_FLAGS = {
     '--max-running-requests': { use: 'spec.serving.maxConcurrentSequences' },
     '--download-dir': { use: 'spec.model.cache' },
   },
+  LlamaCpp: {
+    '--model': { use: MODEL_SOURCE, aliases: ['-m'] },
+    '--model-url': { use: MODEL_SOURCE, aliases: ['-mu'] },
+    '--hf-repo': { use: MODEL_SOURCE, aliases: ['-hf', '-hfr'] },
+    '--hf-file': { use: 'spec.model.file', aliases: ['-hff'] },
+    '--hf-token': { use: 'spec.model.credentials (the token never goes on the command line)', aliases: ['-hft'] },
+    '--offline': { use: 'spec.model.cache (a PersistentVolumeClaim cache runs offline)' },
+    '--alias': { use: 'spec.model.servedName', aliases: ['-a'] },
+    '--host': { use: HOST },
+    '--port': { use: PORT },
+    '--metrics': { use: METRICS },
+    '--ctx-size': { use: 'spec.serving.maxModelLen (-c is maxModelLen x slots)', aliases: ['-c'] },
+    '--parallel': { use: 'spec.serving.maxConcurrentSequences', aliases: ['-np'] },
+    '--gpu-layers': { use: `${GGUF_PLACEMENT} (the planner places the layers)`, aliases: ['-ngl', '--n-gpu-layers'] },
+    '--n-cpu-moe': { use: `${GGUF_PLACEMENT} (the planner keeps experts in host RAM when the GPU is too small)`, aliases: ['-ncmoe'] },
+    '--cpu-moe': { use: `${GGUF_PLACEMENT} (the planner keeps experts in host RAM when the GPU is too small)`, aliases: ['-cmoe'] },
+    '--threads': { use: 'spec.cpu.cores', aliases: ['-t'] },
+    '--cache-ram': { use: 'spec.cpu.memoryGiB (the planner sizes the prompt cache from the memory left)', aliases: ['-cram'] },
+    '--cache-type-k': { use: 'spec.kvCacheDtype', aliases: ['-ctk'] },
+    '--cache-type-v': { use: 'spec.kvCacheDtype', aliases: ['-ctv'] },
+    '--flash-attn': { use: 'nothing (the operator sets it: on with a quantized KV cache, else auto)', aliases: ['-fa'] },
+  },
 } as const satisfies Record<string, Record<string, OwnedFlag>>;
 
 export type OwnedFlagEngine = keyof typeof OWNED_FLAGS;
@@ -67,8 +91,9 @@ export function buildOwnedFlagMessage(name: string, use: string): string {
 
 /**
  * The key an extraArgs element is judged by: the flag name before any "=value", with "_" read as "-". vLLM's
- * FlexibleArgumentParser accepts --max_num_seqs for --max-num-seqs; the other engines do not, but refusing an
- * underscore spelling of an owned flag there costs nothing (the engine would reject it too).
+ * FlexibleArgumentParser accepts --max_num_seqs for --max-num-seqs; the other engines (SGLang, llama.cpp) do not, but
+ * refusing an underscore spelling of an owned flag there costs nothing (the engine would reject it too). llama.cpp's
+ * short spellings (-c, -np, -ngl) are keys like any other.
  */
 export function computeFlagKey(arg: string): string {
   return (arg.split('=')[0] ?? '').replaceAll('_', '-');

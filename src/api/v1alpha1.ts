@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import type { ModelArchitecture as CatalogArchitecture } from '../catalog/architecture.js';
 import { WEIGHT_FORMATS } from '../catalog/architecture.js';
+import { GGUF_QUANTS } from '../catalog/gguf.js';
 import { GPU_TYPE_IDS } from '../catalog/gpus.js';
 import { buildOwnedFlagRule } from './owned-flags.js';
 
@@ -26,31 +27,44 @@ export interface CelRule {
 
 const cel = (...rules: CelRule[]) => ({ 'x-kubernetes-validations': rules });
 
-export const ENGINE_NAMES = ['VLLM', 'SGLang'] as const;
+export const ENGINE_NAMES = ['VLLM', 'SGLang', 'LlamaCpp'] as const;
 export type EngineName = (typeof ENGINE_NAMES)[number];
 
-/** Weight formats served. None = the checkpoint as published; only FP8 may differ from the checkpoint (online). */
-export const QUANTIZATIONS = ['None', 'FP8', 'AWQ', 'GPTQ', 'MXFP4', 'NVFP4', 'W8A8Int8'] as const;
+/** Engines whose replicas may run without a GPU (spec.gpu unset, spec.cpu set); src/engines' sizing data agrees (a test). */
+export const CPU_ENGINES: readonly EngineName[] = ['LlamaCpp'];
+
+/**
+ * Weight formats served. None = the checkpoint as published; only FP8 may differ from the checkpoint (online). The
+ * GGUF types (src/catalog/gguf.ts) choose a file of a GGUF repository and are llama.cpp's only.
+ */
+export const QUANTIZATIONS = ['None', 'FP8', 'AWQ', 'GPTQ', 'MXFP4', 'NVFP4', 'W8A8Int8', ...GGUF_QUANTS] as const;
 export type Quantization = (typeof QUANTIZATIONS)[number];
 
 // The catalog owns what a model is (the layer below the API): checkpoint formats and the architecture's shape.
 export { WEIGHT_FORMATS, type WeightFormat } from '../catalog/architecture.js';
+export { GGUF_QUANTS, type GgufQuant } from '../catalog/gguf.js';
 
 /**
- * Quantizations an engine's --quantization accepts (read from ../shared/engines/*.json, checked by a test).
- * vLLM has no plain int8 W8A8 method (it loads such checkpoints through compressed-tensors), so W8A8Int8 is SGLang's.
+ * Quantizations each engine serves: the one list behind the CRD's quantization rule and the planner. vLLM's and
+ * SGLang's are what their --quantization accepts (read from ../shared/engines/*.json, checked by a test); vLLM has
+ * no plain int8 W8A8 method (it loads such checkpoints through compressed-tensors), so W8A8Int8 is SGLang's.
+ * llama.cpp serves GGUF files only, and a GGUF repository holds one file per type, so LlamaCpp must name one.
  */
 export const ENGINE_QUANTIZATIONS: Record<EngineName, readonly Quantization[]> = {
   VLLM: ['None', 'FP8', 'AWQ', 'GPTQ', 'MXFP4', 'NVFP4'],
   SGLang: ['None', 'FP8', 'AWQ', 'GPTQ', 'MXFP4', 'NVFP4', 'W8A8Int8'],
+  LlamaCpp: GGUF_QUANTS,
 };
 
 export const KV_CACHE_DTYPES = ['Auto', 'FP8'] as const;
+export type KvCacheDtype = (typeof KV_CACHE_DTYPES)[number];
 export const MODEL_CACHE_TYPES = ['None', 'PersistentVolumeClaim'] as const;
 
 // DNS-1035 label: children (Service above all) carry the resource's name.
 export const DNS1035_LABEL = '^[a-z]([-a-z0-9]*[a-z0-9])?$';
 const MODEL_SOURCE = '^(hf://[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*(@[A-Za-z0-9._/-]+)?|pvc://[a-z0-9]([-a-z0-9]*[a-z0-9])?(/[^/\\s]+)*/?)$';
+// A path inside a repository, ending in .gguf; no segment starts with "." (so no "..").
+const GGUF_FILE = '^([A-Za-z0-9_-][A-Za-z0-9._-]*/)*[A-Za-z0-9_-][A-Za-z0-9._-]*\\.gguf$';
 const QUANTITY = '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$';
 
 const quantity = (name: string, meaning: string) =>
@@ -85,9 +99,11 @@ export const ModelArchitecture = z
 export const ModelSpec = z
   .strictObject({
     source: z.string().min(1).max(512).regex(new RegExp(MODEL_SOURCE))
-      .describe('source: where the weights come from: hf://ORG/NAME[@REVISION] (Hugging Face Hub) or pvc://CLAIM/PATH (a PersistentVolumeClaim in the namespace holding the checkpoint). Required.'),
+      .describe('source: where the weights come from: hf://ORG/NAME[@REVISION] (Hugging Face Hub) or pvc://CLAIM/PATH (a PersistentVolumeClaim in the namespace holding the checkpoint). With LlamaCpp: a GGUF repository (hf://LiquidAI/LFM2-24B-A2B-GGUF, the file chosen by spec.quantization or named by spec.model.file) or one GGUF file on a claim (pvc://CLAIM/PATH.gguf, the first shard of a split file). Required.'),
     catalogName: z.string().max(256).optional()
-      .describe('catalogName: the catalog model this checkpoint is (for example LiquidAI/LFM2-24B-A2B), for pvc:// sources and renamed copies. Default: the hf:// repository id.'),
+      .describe('catalogName: the catalog model this checkpoint is (for example LiquidAI/LFM2-24B-A2B), for pvc:// sources and renamed copies. Default: the hf:// repository id (for a GGUF repository, the catalog model that names it, e.g. LiquidAI/LFM2-24B-A2B-GGUF is LiquidAI/LFM2-24B-A2B).'),
+    file: z.string().min(1).max(256).regex(new RegExp(GGUF_FILE)).optional()
+      .describe('file: the GGUF file of the hf:// repository to serve, as a path in the repository (for example LFM2-24B-A2B-Q4_K_M.gguf; the first shard of a split file); only with LlamaCpp. Use it when the repository holds several files of one type, or with an @REVISION (llama-server chooses a file by type on the default branch only). spec.quantization must still name the file\'s type: the plan sizes memory from it. Default: llama-server picks the file of type spec.quantization (-hf REPO:TYPE).'),
     servedName: z.string().min(1).max(253).regex(/^[A-Za-z0-9][A-Za-z0-9._/-]*$/).optional()
       .describe('servedName: the model name clients send in OpenAI requests (and the engines put in metric labels). Default: metadata.name.'),
     architecture: ModelArchitecture.optional(),
@@ -96,19 +112,22 @@ export const ModelSpec = z
       key: z.string().min(1).max(253).default('HF_TOKEN').describe('key: the key in the Secret. Default HF_TOKEN.'),
     }).optional().describe('credentials: a Hugging Face token for gated models, passed to the engine as HF_TOKEN by Secret reference (never copied). Default: none.'),
     cache: z.strictObject({
-      type: z.enum(MODEL_CACHE_TYPES).default('None').describe('type: None downloads the weights into an emptyDir on every pod start; PersistentVolumeClaim mounts claimName read-only (ReadWriteMany or ReadOnlyMany, filled once) as the Hugging Face cache. Default None.'),
+      type: z.enum(MODEL_CACHE_TYPES).default('None').describe('type: None downloads the weights into an emptyDir on every pod start; PersistentVolumeClaim mounts claimName read-only (ReadWriteMany or ReadOnlyMany, filled once) as the Hugging Face cache, and the engine runs offline from it (LlamaCpp reads its GGUF files from the llama.cpp/ folder of the claim, LLAMA_CACHE). Default None.'),
       claimName: z.string().min(1).max(253).optional().describe('claimName: the PersistentVolumeClaim holding the Hugging Face cache (HF_HOME). Required when type is PersistentVolumeClaim.'),
     }).meta(cel(
       { rule: "self.type != 'PersistentVolumeClaim' || has(self.claimName)", message: 'spec.model.cache.claimName is required when spec.model.cache.type is PersistentVolumeClaim', fieldPath: '.claimName', reason: 'FieldValueRequired' },
       { rule: "self.type == 'PersistentVolumeClaim' || !has(self.claimName)", message: 'spec.model.cache.claimName is only used with spec.model.cache.type PersistentVolumeClaim; remove it or set the type', fieldPath: '.claimName', reason: 'FieldValueForbidden' },
     )).optional().describe('cache: where the weights are cached between pod starts. Default: type None.'),
   })
-  .describe('model: which model to serve. Required.');
+  .describe('model: which model to serve. Required.')
+  .meta(cel(
+    { rule: "!has(self.file) || self.source.startsWith('hf://')", message: 'spec.model.file chooses a file of an hf:// repository; for a claim, write the file in spec.model.source (pvc://CLAIM/PATH.gguf) and remove spec.model.file', fieldPath: '.file', reason: 'FieldValueForbidden' },
+  ));
 
 export const EngineSpec = z
   .strictObject({
-    name: z.enum(ENGINE_NAMES).default('VLLM').describe('name: the inference engine, VLLM or SGLang. Default VLLM.'),
-    image: z.string().min(1).max(512).optional().describe("image: the engine's container image. Default: the operator's configured image for the engine (vllm/vllm-openai:v0.11.2 or the pinned SGLang image). With another image, unknown extraArgs are warnings rather than errors."),
+    name: z.enum(ENGINE_NAMES).default('VLLM').describe('name: the inference engine: VLLM or SGLang (safetensors checkpoints on NVIDIA GPUs), or LlamaCpp (llama-server serving a GGUF file on CPU nodes or on one GPU; spec.quantization must name a GGUF type). Default VLLM.'),
+    image: z.string().min(1).max(512).optional().describe("image: the engine's container image. Default: the operator's configured image for the engine (vllm/vllm-openai:v0.11.2, the pinned SGLang image, or a build-pinned ghcr.io/ggml-org/llama.cpp server image: the CPU build without spec.gpu, the CUDA build with it). With another image, unknown extraArgs are warnings rather than errors."),
     extraArgs: z.array(z.string().min(1).max(256)).max(64).optional().describe('extraArgs: additional engine flags, appended after the ones the operator renders. Each must be a flag the engine knows, and not one the operator owns (model, port, parallel sizes, quantization...: set those through their fields). Default: none.'),
     env: z.array(z.strictObject({
       name: z.string().min(1).max(256).regex(/^[-._a-zA-Z][-._a-zA-Z0-9]*$/).describe('name: the environment variable name.'),
@@ -132,7 +151,14 @@ export const GpuSpec = z
   .strictObject({
     type: z.enum(GPU_TYPE_IDS).describe('type: the GPU type, a catalog id (for example h100-sxm-80gb); selects nodes by the nvidia.com/gpu.product label NVIDIA GPU feature discovery sets. Required.'),
   })
-  .describe('gpu: the GPU type the replicas run on. Required.');
+  .describe('gpu: the GPU type the replicas run on. Required for VLLM and SGLang. With LlamaCpp: one GPU per replica, every layer on it and the experts of the first layers in host RAM when it is too small; unset, the replicas run on CPU nodes within spec.cpu. Default: unset.');
+
+export const CpuSpec = z
+  .strictObject({
+    memoryGiB: z.number().min(1).max(65536).describe("memoryGiB: the memory one replica may use, in GiB: the GGUF weights, the KV cache of every slot, compute buffers and llama-server's prompt cache (--cache-ram, set from what is left, possibly 0) must fit in it, or the plan refuses the deployment with the numbers. The pod requests and is limited to what the plan needs (memoryGiBPerReplica in status.plan), at most this; choose it within a node's allocatable memory. Required."),
+    cores: z.number().int().min(1).max(1024).describe("cores: CPU cores of one replica: the pod's cpu request and limit, and llama-server --threads. Decode speed grows with cores up to the node's memory bandwidth. Required."),
+  })
+  .describe("cpu: what one replica may use on a CPU node; only with LlamaCpp, and required for it without spec.gpu (the replicas then run on nodes without GPUs). With spec.gpu, the host memory and cores for what stays on the CPU (experts kept in RAM). Default: unset; with a GPU, the pod requests the host memory the plan computes.");
 
 const Toleration = z.strictObject({
   key: z.string().max(316).optional().describe('key: the taint key to tolerate; empty with operator Exists tolerates every taint. Default: empty.'),
@@ -144,18 +170,18 @@ const Toleration = z.strictObject({
 
 export const PlacementSpec = z
   .strictObject({
-    nodeSelector: z.record(z.string().max(316), z.string().max(63)).optional().describe('nodeSelector: extra node labels the pods require, added to the GPU product selector. Default: none.'),
-    tolerations: z.array(Toleration).max(32).optional().describe('tolerations: extra tolerations; nvidia.com/gpu:NoSchedule is always tolerated. Default: none.'),
-    affinity: z.looseObject({}).meta({ 'x-kubernetes-preserve-unknown-fields': true }).optional().describe('affinity: a Kubernetes affinity, merged with the GPU type node affinity (node affinity terms are ANDed with it). Default: none.'),
+    nodeSelector: z.record(z.string().max(316), z.string().max(63)).optional().describe('nodeSelector: extra node labels the pods require, added to the GPU product selector (on CPU nodes, the only selector: for example a node pool label). Default: none.'),
+    tolerations: z.array(Toleration).max(32).optional().describe('tolerations: extra tolerations; with spec.gpu, nvidia.com/gpu:NoSchedule is always tolerated. Default: none.'),
+    affinity: z.looseObject({}).meta({ 'x-kubernetes-preserve-unknown-fields': true }).optional().describe('affinity: a Kubernetes affinity, merged with the GPU type node affinity (node affinity terms are ANDed with it); without spec.gpu, used as given. Default: none.'),
     priorityClassName: z.string().max(253).optional().describe('priorityClassName: the pods\' PriorityClass. Default: none.'),
   })
   .describe('placement: extra scheduling constraints for the engine pods. Default: only the GPU type.');
 
 export const ServingSpec = z
   .strictObject({
-    maxModelLen: z.number().int().min(128).max(16777216).optional().describe("maxModelLen: longest sequence (prompt + output) in tokens; the planner checks at least one fits. Default: the model's trained context length."),
-    gpuMemoryUtilization: z.number().min(0.1).max(0.99).default(0.9).describe('gpuMemoryUtilization: fraction of each GPU\'s memory the engine may use for weights, activations and KV cache (vLLM --gpu-memory-utilization; SGLang\'s --mem-fraction-static is derived from it). Default 0.9.'),
-    maxConcurrentSequences: z.number().int().min(1).max(65536).optional().describe("maxConcurrentSequences: most sequences an engine runs at once (vLLM --max-num-seqs, SGLang --max-running-requests). Default: the engine's default."),
+    maxModelLen: z.number().int().min(128).max(16777216).optional().describe("maxModelLen: longest sequence (prompt + output) in tokens; the planner checks at least one fits. With LlamaCpp, each slot's context: llama-server's -c is maxModelLen x slots. Default: the model's trained context length."),
+    gpuMemoryUtilization: z.number().min(0.1).max(0.99).default(0.9).describe('gpuMemoryUtilization: fraction of each GPU\'s memory the engine may use for weights, activations and KV cache (vLLM --gpu-memory-utilization; SGLang\'s --mem-fraction-static is derived from it; LlamaCpp: the share of the GPU the planner places layers and experts in). Default 0.9.'),
+    maxConcurrentSequences: z.number().int().min(1).max(65536).optional().describe("maxConcurrentSequences: most sequences an engine runs at once (vLLM --max-num-seqs, SGLang --max-running-requests, LlamaCpp --parallel: the slots, each holding maxModelLen tokens of KV cache). Default: the engine's default; with LlamaCpp, as many maxModelLen slots as fit the memory left."),
     startupTimeoutSeconds: z.number().int().min(60).max(86400).default(1800).describe('startupTimeoutSeconds: how long a pod may take to download and load the model before its startup probe fails, in seconds. Default 1800.'),
     drainSeconds: z.number().int().min(0).max(3600).default(120).describe('drainSeconds: how long a terminating pod keeps serving in-flight generations before it is killed, in seconds (the pod\'s grace period adds a margin). Default 120.'),
   })
@@ -192,8 +218,8 @@ export const RolloutSpec = z
 
 export const ResourcesSpec = z
   .strictObject({
-    cpu: quantity('cpu', 'CPU request per pod. Default: 4 per GPU, at least 8.').optional(),
-    memory: quantity('memory', 'host memory request per pod (loading weights goes through host RAM). Default: the weights per replica plus 16Gi, plus /dev/shm.').optional(),
+    cpu: quantity('cpu', 'CPU request per pod. Default: 4 per GPU, at least 8; spec.cpu.cores (request and limit) when set.').optional(),
+    memory: quantity('memory', 'host memory request per pod (loading weights goes through host RAM). Default: the weights per replica plus 16Gi, plus /dev/shm; with LlamaCpp, the memoryGiBPerReplica of the plan (request and limit).').optional(),
     ephemeralStorage: quantity('ephemeralStorage', 'ephemeral storage request per pod (downloaded weights with cache type None). Default: the checkpoint size plus 10Gi, or 10Gi with a PersistentVolumeClaim cache.').optional(),
     shm: quantity('shm', 'size of the memory-backed /dev/shm. Default 2Gi for one GPU, 16Gi with more.').optional(),
   })
@@ -206,14 +232,59 @@ export const PodMetadataSpec = z
   })
   .describe('podMetadata: extra labels and annotations for the engine pods. Default: none.');
 
+const celList = (values: readonly string[]) => `[${values.map((v) => `'${v}'`).join(', ')}]`;
+const QUANTIZATION_REFUSAL = (engine: EngineName) => `spec.quantization is not supported by ${engine}: `;
+
+/**
+ * The rule refusing quantizations an engine does not serve, from ENGINE_QUANTIZATIONS (the one list). The refusal
+ * names the engines that do serve the value; None, the schema default, has no other meaning for an engine that needs
+ * a named type (LlamaCpp), so it is told to name one.
+ */
+function buildQuantizationRule(engine: EngineName): CelRule {
+  const allowed = ENGINE_QUANTIZATIONS[engine];
+  const prefix = `${QUANTIZATION_REFUSAL(engine)}use one of ${allowed.join(', ')}, or set spec.engine.name to `;
+  const others = QUANTIZATIONS.filter((q) => !allowed.includes(q)).map((q) => {
+    const servedBy = ENGINE_NAMES.filter((e) => e !== engine && ENGINE_QUANTIZATIONS[e].includes(q));
+    return `'${q}': '${servedBy.join(' or ')}'`;
+  });
+  const generic = `'${prefix}' + {${others.join(', ')}}[self.quantization]`;
+  const none = `${QUANTIZATION_REFUSAL(engine)}None (the default) names no file; ${engine} serves one file of a GGUF repository: set spec.quantization to its type, one of ${allowed.join(', ')} (for example Q4_K_M)`;
+  return {
+    rule: `self.engine.name != '${engine}' || self.quantization in ${celList(allowed)}`,
+    message: `${prefix}an engine that serves it`,
+    messageExpression: allowed.includes('None') ? generic : `self.quantization == 'None' ? '${none}' : ${generic}`,
+    fieldPath: '.quantization',
+  };
+}
+
+/**
+ * Where replicas run: spec.gpu for the GPU-only engines; spec.cpu (or spec.gpu) for engines that run on CPU nodes;
+ * and the LlamaCpp-only fields (spec.cpu, spec.model.file, a pvc:// GGUF file, no multi-GPU parallelism).
+ */
+function buildPlatformRules(): CelRule[] {
+  const cpuEngines = celList(CPU_ENGINES);
+  const gpuOnly = ENGINE_NAMES.filter((e) => !CPU_ENGINES.includes(e)).join(' and ');
+  const cpuNames = CPU_ENGINES.join(' or ');
+  return [
+    { rule: `has(self.gpu) || self.engine.name in ${cpuEngines}`, message: `spec.gpu is required for ${gpuOnly}: set spec.gpu.type to a catalog GPU type (for example l4-24gb), or set spec.engine.name to ${cpuNames} with spec.cpu to run on CPU nodes`, fieldPath: '.gpu', reason: 'FieldValueRequired' },
+    { rule: `!(self.engine.name in ${cpuEngines}) || has(self.gpu) || has(self.cpu)`, message: `spec.cpu is required for ${cpuNames} without spec.gpu: set spec.cpu.memoryGiB (the memory one replica may use) and spec.cpu.cores, or set spec.gpu.type to run on a GPU`, fieldPath: '.cpu', reason: 'FieldValueRequired' },
+    { rule: `!has(self.cpu) || self.engine.name in ${cpuEngines}`, message: `spec.cpu is only used with ${cpuNames} (${gpuOnly} run on GPUs, their pods sized by spec.gpu and spec.resources): remove spec.cpu, or set spec.engine.name to ${cpuNames}`, fieldPath: '.cpu', reason: 'FieldValueForbidden' },
+    { rule: "!has(self.model.file) || self.engine.name == 'LlamaCpp'", message: 'spec.model.file names a GGUF file, which only LlamaCpp serves: remove spec.model.file, or set spec.engine.name to LlamaCpp', fieldPath: '.model.file', reason: 'FieldValueForbidden' },
+    { rule: "self.engine.name != 'LlamaCpp' || !self.model.source.startsWith('pvc://') || self.model.source.endsWith('.gguf')", message: 'spec.model.source: LlamaCpp loads one GGUF file from a claim: write pvc://CLAIM/PATH.gguf (the first shard of a split file)', fieldPath: '.model.source' },
+    { rule: "self.engine.name != 'LlamaCpp' || !self.model.source.matches('^hf://[^@]+@') || has(self.model.file)", message: 'spec.model.file is required for LlamaCpp with an hf:// @REVISION: llama-server chooses a file by type on the default branch only, so name the file of that revision (for example LFM2-24B-A2B-Q4_0.gguf)', fieldPath: '.model.file', reason: 'FieldValueRequired' },
+    { rule: "self.engine.name != 'LlamaCpp' || ((!has(self.parallelism.tensor) || self.parallelism.tensor == 1) && self.parallelism.pipeline == 1 && self.parallelism.data == 1 && !self.parallelism.expert)", message: 'spec.parallelism does not apply to LlamaCpp: a replica is one llama-server on one GPU or on CPU; remove spec.parallelism and scale with replicas', fieldPath: '.parallelism' },
+  ];
+}
+
 export const LfmDeploymentSpec = z
   .strictObject({
     model: ModelSpec,
     engine: EngineSpec.default({ name: 'VLLM' }),
-    quantization: z.enum(QUANTIZATIONS).default('None').describe('quantization: the weight format served. None = the checkpoint as published; FP8 quantizes a 16-bit checkpoint online; AWQ, GPTQ, MXFP4, NVFP4 and W8A8Int8 must match the checkpoint. Default None.'),
-    kvCacheDtype: z.enum(KV_CACHE_DTYPES).default('Auto').describe('kvCacheDtype: the KV cache element type: Auto (the model\'s dtype, 2 bytes) or FP8 (1 byte, twice the sequences). Default Auto.'),
+    quantization: z.enum(QUANTIZATIONS).default('None').describe(`quantization: the weight format served. VLLM and SGLang: None = the checkpoint as published; FP8 quantizes a 16-bit checkpoint online; AWQ, GPTQ, MXFP4, NVFP4 and W8A8Int8 must match the checkpoint. LlamaCpp serves only the GGUF types (${GGUF_QUANTS.join(', ')}), and must name one: it chooses the file of a GGUF repository and sizes its memory. Fewer bits cost quality and save memory: Q4_K_M and Q4_0 are about 4.5 bits per weight (LFM2-24B-A2B Q4_0: 12.5 GiB), Q8_0 8.5 (about 23.6 GiB), F16 and BF16 16. Default None.`),
+    kvCacheDtype: z.enum(KV_CACHE_DTYPES).default('Auto').describe('kvCacheDtype: the KV cache element type: Auto (the model\'s dtype, 2 bytes) or FP8 (1 byte, twice the sequences). LlamaCpp: Auto is f16 and FP8 is q8_0 (--cache-type-k/v; 8.5 bits, about half of f16). Default Auto.'),
     parallelism: ParallelismSpec.default({ pipeline: 1, data: 1, expert: false }),
-    gpu: GpuSpec,
+    gpu: GpuSpec.optional(),
+    cpu: CpuSpec.optional(),
     placement: PlacementSpec.optional(),
     serving: ServingSpec.default({ gpuMemoryUtilization: 0.9, startupTimeoutSeconds: 1800, drainSeconds: 120 }),
     resources: ResourcesSpec.optional(),
@@ -226,15 +297,8 @@ export const LfmDeploymentSpec = z
   .meta(cel(
     { rule: '!has(self.replicas) || !self.autoscaling.enabled', message: 'spec.replicas must be omitted while spec.autoscaling.enabled is true: remove spec.replicas, or set spec.autoscaling.enabled to false', fieldPath: '.replicas', reason: 'FieldValueForbidden' },
     // Only engines that lack a quantization get a rule (a rule that cannot fail costs CEL budget for nothing).
-    ...ENGINE_NAMES.filter((engine) => ENGINE_QUANTIZATIONS[engine].length < QUANTIZATIONS.length).map((engine): CelRule => {
-      const allowed = ENGINE_QUANTIZATIONS[engine];
-      const other = engine === 'VLLM' ? 'SGLang' : 'VLLM';
-      return {
-        rule: `self.engine.name != '${engine}' || self.quantization in [${allowed.map((q) => `'${q}'`).join(', ')}]`,
-        message: `spec.quantization is not supported by ${engine}: use one of ${allowed.join(', ')}, or set spec.engine.name to ${other}`,
-        fieldPath: '.quantization',
-      };
-    }),
+    ...ENGINE_NAMES.filter((engine) => ENGINE_QUANTIZATIONS[engine].length < QUANTIZATIONS.length).map(buildQuantizationRule),
+    ...buildPlatformRules(),
   ));
 
 const Condition = z.strictObject({
@@ -253,10 +317,10 @@ export const PlanReason = z.strictObject({
 });
 
 export const PlanStatus = z.strictObject({
-  fits: z.boolean().describe('fits: whether one replica fits its GPUs with room for at least one sequence of maxModelLen.'),
+  fits: z.boolean().describe('fits: whether one replica fits its GPUs (LlamaCpp on CPU: spec.cpu.memoryGiB) with room for at least one sequence of maxModelLen.'),
   reasons: z.array(PlanReason).optional().describe('reasons: why it does not fit or is refused, each naming a field.'),
   warnings: z.array(z.string()).optional().describe('warnings: things that work but deserve attention.'),
-  gpusPerReplica: z.number().int().describe('gpusPerReplica: GPUs each replica requests (tensor x pipeline x data).'),
+  gpusPerReplica: z.number().int().describe('gpusPerReplica: GPUs each replica requests (tensor x pipeline x data; 0 on CPU nodes).'),
   tensor: z.number().int().optional().describe('tensor: the tensor-parallel size used (the planner\'s choice when spec.parallelism.tensor is unset).'),
   weightsGiBPerGpu: z.number().describe('weightsGiBPerGpu: model weights held by each GPU, in GiB.'),
   kvCacheGiBPerGpu: z.number().describe('kvCacheGiBPerGpu: memory left on each GPU for the KV cache and sequence state, in GiB.'),
@@ -264,6 +328,13 @@ export const PlanStatus = z.strictObject({
   stateBytesPerSequence: z.number().int().optional().describe('stateBytesPerSequence: fixed per-sequence state (convolution layers) across the replica, in bytes.'),
   maxSequencesAtMaxLen: z.number().int().describe('maxSequencesAtMaxLen: sequences of maxModelLen tokens that fit at once in one replica.'),
   maxModelLen: z.number().int().optional().describe('maxModelLen: the context length planned for, in tokens.'),
+  memoryGiBPerReplica: z.number().optional().describe('memoryGiBPerReplica: LlamaCpp: host memory one replica requests and is limited to, in GiB (on CPU: weights, KV cache, buffers and prompt cache, at most spec.cpu.memoryGiB; on a GPU: what stays on the host).'),
+  slots: z.number().int().optional().describe('slots: LlamaCpp: the slots of one replica (--parallel), each holding maxModelLen tokens.'),
+  contextTokens: z.number().int().optional().describe('contextTokens: LlamaCpp: the context of all slots together (-c = maxModelLen x slots), in tokens.'),
+  cacheRamMiB: z.number().int().optional().describe('cacheRamMiB: LlamaCpp: the host prompt cache (--cache-ram) set from the memory left, in MiB.'),
+  gpuLayers: z.number().int().optional().describe('gpuLayers: LlamaCpp: layers placed on the GPU (--n-gpu-layers; 0 on CPU).'),
+  cpuMoeLayers: z.number().int().optional().describe('cpuMoeLayers: LlamaCpp on a GPU: layers whose experts stay in host RAM (--n-cpu-moe; 0 = every expert on the GPU).'),
+  expertsOnHostGiB: z.number().optional().describe('expertsOnHostGiB: LlamaCpp on a GPU: expert weights kept in host RAM, in GiB.'),
 });
 
 export const AutoscalingStatus = z.strictObject({

@@ -2,11 +2,13 @@
 import type { PlanReport } from '../render/plan-report.js';
 
 export function formatPlanTable(reports: readonly PlanReport[]): string {
-  const header = ['NAME', 'MODEL', 'ENGINE', 'GPU', 'QUANT', 'TP', 'GPUS', 'WEIGHTS/GPU', 'KV/GPU', 'KV B/TOKEN', 'SEQS@LEN', 'FITS'];
+  // MEM/REPLICA: the host memory a llama.cpp replica requests (its whole footprint on CPU nodes); '-' for the GPU engines.
+  const header = ['NAME', 'MODEL', 'ENGINE', 'GPU', 'QUANT', 'TP', 'GPUS', 'WEIGHTS/GPU', 'KV/GPU', 'KV B/TOKEN', 'SEQS@LEN', 'MEM/REPLICA', 'FITS'];
   const rows = reports.map((r) => [
     r.name, r.model ?? '?', r.engine, r.gpuType, r.quantization, String(r.tensor), String(r.gpusPerReplica),
     `${r.weightsGiBPerGpu.toFixed(1)}GiB`, `${r.kvCacheGiBPerGpu.toFixed(1)}GiB`, String(r.kvBytesPerToken),
-    `${r.maxSequencesAtMaxLen}@${r.maxModelLen}`, r.invalid ? 'invalid' : r.fits ? 'yes' : 'no',
+    `${r.maxSequencesAtMaxLen}@${r.maxModelLen}`, r.memoryGiBPerReplica === undefined ? '-' : `${r.memoryGiBPerReplica.toFixed(1)}GiB`,
+    r.invalid ? 'invalid' : r.fits ? 'yes' : 'no',
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();

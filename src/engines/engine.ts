@@ -2,7 +2,7 @@
 // tables (data/*.json, read from the engines' source). Performs no I/O.
 import type { ModelLocation } from '../api/model-source.js';
 import { buildOwnedFlagMessage, findOwnedFlag, type OwnedFlag } from '../api/owned-flags.js';
-import type { EngineName, LfmDeploymentSpec, WeightFormat } from '../api/v1alpha1.js';
+import type { EngineName, KvCacheDtype, LfmDeploymentSpec, WeightFormat } from '../api/v1alpha1.js';
 
 export interface FlagSpec {
   takesValue: boolean;
@@ -11,6 +11,8 @@ export interface FlagSpec {
   aliases?: string[];
   deprecated?: boolean;
   negatable?: boolean;
+  /** Spellings that turn a boolean flag off besides --no-NAME (llama.cpp's -nocb, -nkvo...). */
+  negativeForms?: string[];
   nargs?: string;
 }
 
@@ -26,10 +28,37 @@ export interface EngineMetricNames {
   running: string;
   promptTokensTotal: string;
   generationTokensTotal: string;
-  kvCacheUsage: string;
+  /** Absent for an engine without a KV-cache usage gauge (llama.cpp). */
+  kvCacheUsage?: string;
 }
 
-export interface HttpProbePlan { path: string; periodSeconds: number; failureThreshold: number; timeoutSeconds: number }
+/** How often a probe asks and how long it waits for an answer, in seconds. */
+export interface ProbeTiming { periodSeconds: number; timeoutSeconds: number }
+
+export interface ComputeCapability { major: number; minor: number }
+
+/**
+ * What the planner needs to know of an engine, as data (the engines come before sizing in the layer order, so an
+ * engine describes itself and src/sizing does the arithmetic).
+ */
+export interface EngineSizing {
+  /**
+   * How a replica is sized: 'checkpoint' = a safetensors checkpoint over tensor x pipeline x data GPUs
+   * (src/sizing/fit.ts); 'gguf' = one GGUF file on CPU or on one GPU, experts possibly in host RAM (src/sizing/gguf.ts).
+   */
+  planner: 'checkpoint' | 'gguf';
+  /** Whether a replica runs without a GPU (spec.gpu unset, sized by spec.cpu). */
+  runsOnCpu: boolean;
+  /**
+   * Tokens of the KV page each convolution layer's state is padded to: vLLM keeps hybrid models' conv state in
+   * attention-sized pages of its block size (16); 0 = a pool of its own, no padding (SGLang).
+   */
+  convStatePageTokens: number;
+  /** FP8 weights below compute capability 8.9: the weight-only kernel and the oldest GPU it runs on; absent = refused. */
+  fp8WeightOnly?: { kernel: string; minimum: ComputeCapability };
+  /** FP4 weight formats with no software kernel below 10.0 on this engine (native FP4 tensor cores only). */
+  fp4NativeOnly: readonly WeightFormat[];
+}
 
 /**
  * What an engine reads from the plan (src/sizing/plan.ts's Plan has these fields, so a Plan can be passed as is): the
@@ -44,6 +73,24 @@ export interface ContainerInput {
   memFractionStatic?: number;
   /** The model's checkpoint format, when the planner resolved the model (online FP8 only from a non-FP8 one). */
   model?: { architecture: { weightFormat: WeightFormat } };
+  /** A GGUF engine's sizes, as src/sizing/gguf.ts plans them (GgufPlan has these fields). */
+  gguf?: GgufContainerInput;
+}
+
+/** What a GGUF engine (llama.cpp) reads from the plan: slots, context, prompt cache, threads and layer placement. */
+export interface GgufContainerInput {
+  /** --parallel */
+  slots: number;
+  /** -c: the context of all slots together (maxModelLen x slots). */
+  contextTokens: number;
+  /** --cache-ram, in MiB (0 = no prompt cache in host RAM). */
+  cacheRamMiB: number;
+  /** --threads; absent = the engine's default. */
+  threads?: number;
+  /** --n-gpu-layers: 0 on CPU. */
+  gpuLayers: number;
+  /** --n-cpu-moe: experts of the first N layers stay in host RAM (0 = none). */
+  cpuMoeLayers: number;
 }
 
 export interface EngineContainer {
@@ -52,19 +99,39 @@ export interface EngineContainer {
   env: { name: string; value: string }[];
 }
 
+/**
+ * One inference engine: everything the planner, the renderer and the autoscaler need that differs between engines.
+ * Adding an engine is a module implementing this and a line in index.ts (plus its API enum value and owned flags).
+ */
 export interface Engine {
   name: EngineName;
+  /** The image the default flag table describes (the CPU build for an engine with two). */
   defaultImage: string;
-  /** Image tags whose flag table is the vendored one; only these make unknown extraArgs an error. */
+  /** The default image for replicas with spec.gpu, when it differs from defaultImage (llama.cpp's CUDA build). */
+  defaultGpuImage?: string;
+  /** Whether the default image tags were confirmed; unknown extraArgs are errors only with a default image. */
   imageVerified: boolean;
+  /** Why the default image is unverified, as the plan's warning says it. */
+  unverifiedImageReason?: string;
+  /** The image's entrypoint when buildContainer renders args only (shown by `lfm-operator plan`). */
+  entrypoint: string[];
   port: number;
   table: EngineTable;
   metrics: EngineMetricNames;
   /** Flags the operator renders, with the spec field that sets them (src/api/owned-flags.ts, shared with the CRD). */
   ownedFlags: Readonly<Record<string, OwnedFlag>>;
+  /** The engine's value of --kv-cache-dtype / --cache-type-k/v for each spec.kvCacheDtype. */
+  kvCacheTypes: Readonly<Record<KvCacheDtype, string>>;
+  sizing: EngineSizing;
   startupProbePath: string;
   readinessProbePath: string;
   livenessProbePath: string;
+  /** Readiness probe period and timeout (a readiness check that generates a token needs longer). */
+  readinessProbeTiming: ProbeTiming;
+  /** Whether multiple processes share tensors through /dev/shm (NCCL, multiprocessing), so the pod mounts a memory-backed one. */
+  sharedMemory: boolean;
+  /** What runs the preStop drain script: the engine image's Python, or a POSIX shell with curl. */
+  drainRuntime: 'python3' | 'sh';
   buildContainer(spec: LfmDeploymentSpec, plan: ContainerInput, location: ModelLocation, servedName: string): EngineContainer;
 }
 
@@ -83,6 +150,9 @@ export function findFlag(table: EngineTable, raw: string): { name: string; spec:
       const positive = table.flags[`--${c.slice(5)}`];
       if (positive?.negatable) return { name: `--${c.slice(5)}`, spec: positive };
     }
+  }
+  for (const [name, spec] of Object.entries(table.flags)) {
+    if (spec.negativeForms?.includes(raw)) return { name, spec };
   }
   return undefined;
 }

@@ -10,6 +10,9 @@
 //   first sample             -> no rate yet
 // SGLang replicates scheduler gauges on every tensor- and pipeline-parallel rank when
 // --enable-metrics-for-all-schedulers is set, so only rank 0 series count (labels tp_rank, pp_rank absent or "0").
+// llama-server's series carry no labels at all (one model per process), so the model-name filter keeps series without
+// a model_name label; it exports no KV cache usage, no finished-requests counter and no running-time histogram, so
+// kvCacheUsage, requestsFinished and runningSeconds are simply absent from its samples (and their rates from its rates).
 import type { Engine, EngineMetricNames } from '../engines/engine.js';
 import type { Exposition, Sample } from './prometheus-text.js';
 import { parsePrometheusText } from './prometheus-text.js';
@@ -17,8 +20,13 @@ import { parsePrometheusText } from './prometheus-text.js';
 /** Labels whose non-zero values repeat the same scheduler's state (SGLang tensor/pipeline ranks). */
 export const REPLICA_RANK_LABELS = ['tp_rank', 'pp_rank'] as const;
 
-/** The metric names the autoscaler reads: the engine's, plus its finished-requests counter when it has one. */
-export interface SampleMetricNames extends EngineMetricNames {
+/**
+ * The metric names the autoscaler reads: the engine's, plus its finished-requests counter when it has one. The KV
+ * cache gauge is optional whatever EngineMetricNames says: llama-server has none.
+ */
+export interface SampleMetricNames extends Omit<EngineMetricNames, 'kvCacheUsage'> {
+  /** KV cache in use, 0..1 (vllm:kv_cache_usage_perc, sglang:token_usage); absent for llama.cpp. */
+  kvCacheUsage?: string | undefined;
   /** Counter of finished requests (vllm:request_success_total, sglang:num_requests_total). */
   requestsTotal?: string;
   /**
@@ -34,8 +42,11 @@ export function buildSampleMetricNames(engine: Engine): SampleMetricNames {
   const requests = table.requestSuccessTotal ?? table.requestsTotal;
   const all = (table.all ?? {}) as Record<string, unknown>;
   const inference = Object.keys(all).find((name) => name.endsWith(':request_inference_time_seconds'));
+  // The vendored tables write a missing metric as null (llamacpp.json's kvCacheUsage): keep only names.
+  const { kvCacheUsage, ...names }: Omit<EngineMetricNames, 'kvCacheUsage'> & { kvCacheUsage?: string | null } = engine.metrics;
   return {
-    ...engine.metrics,
+    ...names,
+    ...(typeof kvCacheUsage === 'string' ? { kvCacheUsage } : {}),
     ...(typeof requests === 'string' ? { requestsTotal: requests } : {}),
     ...(inference !== undefined ? { runningSecondsTotal: `${inference}_sum` } : {}),
   };
@@ -85,7 +96,10 @@ export interface EngineRates {
 }
 
 export interface SampleFilter {
-  /** Keep only series whose model_name label equals this (the served model name). */
+  /**
+   * Keep only series whose model_name label equals this (the served model name). Series without the label are kept:
+   * llama-server labels nothing, its process serves one model.
+   */
   modelName?: string;
 }
 
@@ -139,7 +153,7 @@ export function buildEngineSample(input: string | Exposition, names: SampleMetri
   const created = [computeCreatedName(names.promptTokensTotal), computeCreatedName(names.generationTokensTotal)]
     .map((n) => extremeOf(Math.min, exposition, n, filter))
     .filter((v): v is number => v !== undefined);
-  const kv = extremeOf(Math.max, exposition, names.kvCacheUsage, filter);
+  const kv = typeof names.kvCacheUsage === 'string' ? extremeOf(Math.max, exposition, names.kvCacheUsage, filter) : undefined;
   const sample: EngineSample = { time, waiting, running, promptTokens: prompt ?? 0, generationTokens: generation ?? 0 };
   if (created.length > 0) sample.countersCreated = Math.min(...created);
   if (kv !== undefined) sample.kvCacheUsage = kv;

@@ -1,7 +1,7 @@
 // Pure. Renders the desired children of an LfmDeployment (Deployment, Service, PodDisruptionBudget) from its spec and
 // plan; performs no I/O. Deterministic: same input, byte-identical output (sorted env and maps, fixed arg order).
-import type { V1Affinity, V1Deployment, V1NodeSelectorRequirement, V1EnvVar, V1OwnerReference, V1PodDisruptionBudget, V1Probe, V1Service, V1Toleration, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
-import { parseModelSource } from '../api/model-source.js';
+import type { V1Affinity, V1Deployment, V1NodeSelectorRequirement, V1EnvVar, V1OwnerReference, V1PodDisruptionBudget, V1Probe, V1ResourceRequirements, V1Service, V1Toleration, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
+import { MODEL_CACHE_PATH, parseModelSource } from '../api/model-source.js';
 import { API_VERSION, KIND, type EngineName, type LfmDeployment } from '../api/v1alpha1.js';
 import { GPU_LABELS, GPU_RESOURCE, GPU_TOLERATION } from '../catalog/gpus.js';
 import { ENGINES, type Engine } from '../engines/index.js';
@@ -56,8 +56,11 @@ export function computeDesiredReplicas(lfmd: LfmDeployment): number | undefined 
   return lfmd.spec.replicas ?? 1;
 }
 
+/** spec.engine.image, else the operator's configured image, else the engine's default (its GPU build with spec.gpu). */
 export function computeImage(lfmd: LfmDeployment, options: RenderOptions = {}): string {
-  return lfmd.spec.engine.image ?? options.images?.[lfmd.spec.engine.name] ?? ENGINES[lfmd.spec.engine.name].defaultImage;
+  const engine = ENGINES[lfmd.spec.engine.name];
+  const fallback = lfmd.spec.gpu && engine.defaultGpuImage ? engine.defaultGpuImage : engine.defaultImage;
+  return lfmd.spec.engine.image ?? options.images?.[lfmd.spec.engine.name] ?? fallback;
 }
 
 export function computeEndpoint(lfmd: LfmDeployment): string {
@@ -69,23 +72,59 @@ const sortedRecord = (r: Record<string, string> | undefined): Record<string, str
 
 const gi = (bytes: number) => `${Math.ceil(bytes / GiB)}Gi`;
 
+export interface PodResources {
+  cpu: string;
+  /** Set when the cpu request is also the limit (spec.cpu.cores: llama-server's --threads match what it gets). */
+  cpuLimit?: string;
+  memory: string;
+  ephemeralStorage: string;
+  /** The memory-backed /dev/shm; absent for an engine that needs none (one process, no NCCL) unless spec.resources.shm. */
+  shm?: string;
+}
+
+/**
+ * Host memory of a replica: a GGUF engine's plan says it (memoryGiBPerReplica: weights, KV cache, buffers and prompt
+ * cache on CPU; what stays on the host on a GPU); otherwise the weights go through host memory when they load
+ * (safetensors are mmapped and copied per rank), plus 16Gi, plus the memory-backed /dev/shm.
+ */
+function computeMemory(plan: Plan, shm: string | undefined, weightBytes: number): string {
+  if (plan.memoryGiBPerReplica !== undefined) return `${Math.ceil(plan.memoryGiBPerReplica * 1024)}Mi`;
+  const shmGi = shm?.endsWith('Gi') ? Number.parseInt(shm, 10) || 0 : 0;
+  return `${Math.ceil(weightBytes / GiB) + 16 + shmGi}Gi`;
+}
+
+/** The memory-backed /dev/shm: 2Gi, 16Gi with more than one GPU; none for an engine that needs none. */
+function computeShm(lfmd: LfmDeployment, gpus: number): string | undefined {
+  if (lfmd.spec.resources?.shm) return lfmd.spec.resources.shm;
+  if (!ENGINES[lfmd.spec.engine.name].sharedMemory) return undefined;
+  return gpus > 1 ? '16Gi' : '2Gi';
+}
+
 /** Pod requests derived from the plan, each overridable through spec.resources. */
-export function computeResources(lfmd: LfmDeployment, plan: Plan): { cpu: string; memory: string; ephemeralStorage: string; shm: string } {
+export function computeResources(lfmd: LfmDeployment, plan: Plan): PodResources {
   const r = lfmd.spec.resources ?? {};
   const gpus = plan.gpusPerReplica;
-  const shm = r.shm ?? (gpus > 1 ? '16Gi' : '2Gi');
-  const shmGi = Number.parseInt(shm, 10) || 0;
+  const shm = computeShm(lfmd, gpus);
   const weights = plan.model && plan.servedFormat ? computeWeightBytes(plan.model.architecture, plan.servedFormat) : { expert: 0, nonExpert: 0 };
-  // Loading goes through host memory (safetensors are mmapped and copied per rank); the memory-backed /dev/shm
-  // counts against the pod's memory too.
-  const memoryGi = Math.ceil((weights.expert + weights.nonExpert) / GiB) + 16 + (shm.endsWith('Gi') ? shmGi : 0);
   const downloads = (lfmd.spec.model.cache?.type ?? 'None') === 'None' && lfmd.spec.model.source.startsWith('hf://');
   const checkpoint = plan.model?.weightFileBytes ?? (weights.expert + weights.nonExpert);
+  const cores = lfmd.spec.cpu ? String(lfmd.spec.cpu.cores) : undefined;
   return {
-    cpu: r.cpu ?? String(Math.max(8, 4 * gpus)),
-    memory: r.memory ?? `${memoryGi}Gi`,
+    cpu: r.cpu ?? cores ?? String(Math.max(8, 4 * gpus)),
+    ...(cores && !r.cpu ? { cpuLimit: cores } : {}),
+    memory: r.memory ?? computeMemory(plan, shm, weights.expert + weights.nonExpert),
     ephemeralStorage: r.ephemeralStorage ?? (downloads ? gi(checkpoint + 10 * GiB) : '10Gi'),
-    shm,
+    ...(shm ? { shm } : {}),
+  };
+}
+
+/** Requests and limits: the GPUs only when the replica has some; cpu as a limit too when spec.cpu sets the cores. */
+function renderResourceRequirements(resources: PodResources, gpusPerReplica: number): V1ResourceRequirements {
+  const gpus: Record<string, string> = gpusPerReplica > 0 ? { [GPU_RESOURCE]: String(gpusPerReplica) } : {};
+  const cpuLimit: Record<string, string> = resources.cpuLimit ? { cpu: resources.cpuLimit } : {};
+  return {
+    requests: { cpu: resources.cpu, memory: resources.memory, 'ephemeral-storage': resources.ephemeralStorage, ...gpus },
+    limits: { ...cpuLimit, memory: resources.memory, ...gpus },
   };
 }
 
@@ -94,6 +133,27 @@ function renderProbe(engine: Engine, path: string, period: number, failureThresh
 }
 
 /** A preStop hook that keeps the pod serving until its engine reports no running or waiting requests. */
+function buildDrainCommand(engine: Engine, seconds: number): string[] {
+  return engine.drainRuntime === 'sh'
+    ? ['sh', '-c', buildShellDrainScript(engine, engine.port, seconds)]
+    : ['python3', '-c', buildDrainScript(engine, engine.port, seconds)];
+}
+
+/** The drain loop for an image without Python (llama.cpp's server images have sh and curl). */
+function buildShellDrainScript(engine: Engine, port: number, seconds: number): string {
+  const names = [engine.metrics.running, engine.metrics.queueDepth].map((n) => n.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')).join('|');
+  return [
+    `deadline=$(( $(date +%s) + ${seconds} ))`,
+    'while [ "$(date +%s)" -lt "$deadline" ]; do',
+    `  text=$(curl -sf --max-time 2 http://127.0.0.1:${port}/metrics) || break`,
+    `  busy=$(printf '%s\\n' "$text" | awk '$1 ~ /^(${names})(\\{.*\\})?$/ { s += $NF } END { print s + 0 }')`,
+    '  [ "$busy" = 0 ] && break',
+    '  sleep 2',
+    'done',
+  ].join('\n');
+}
+
+/** The drain loop in the engine image's Python. */
 function buildDrainScript(engine: Engine, port: number, seconds: number): string {
   const names = [engine.metrics.running, engine.metrics.queueDepth].map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, '\\\\$&')).join('|');
   return [
@@ -111,15 +171,16 @@ function buildDrainScript(engine: Engine, port: number, seconds: number): string
   ].join('\n');
 }
 
+/** The GPU taint is tolerated only by pods that request GPUs; the user's tolerations in any case. */
 function renderTolerations(lfmd: LfmDeployment): V1Toleration[] {
-  return [{ ...GPU_TOLERATION }, ...(lfmd.spec.placement?.tolerations ?? [])];
+  return [...(lfmd.spec.gpu ? [{ ...GPU_TOLERATION }] : []), ...(lfmd.spec.placement?.tolerations ?? [])];
 }
 
 /** The engine container's environment: caches under the cache volume, the engine's own, the user's, the token. */
 function renderEnv(lfmd: LfmDeployment, container: { env: V1EnvVar[] }, offline: boolean): V1EnvVar[] {
   const { spec } = lfmd;
   const env: V1EnvVar[] = [
-    { name: 'HF_HOME', value: `${CACHE_PATH}/huggingface` },
+    { name: 'HF_HOME', value: MODEL_CACHE_PATH },
     { name: 'HOME', value: `${CACHE_PATH}/home` },
     { name: 'XDG_CACHE_HOME', value: `${CACHE_PATH}/xdg` },
     ...(offline ? [{ name: 'HF_HUB_OFFLINE', value: '1' }] : []),
@@ -134,20 +195,20 @@ function renderEnv(lfmd: LfmDeployment, container: { env: V1EnvVar[] }, offline:
 }
 
 /** The pod's volumes and the engine's mounts: shared memory, /tmp, the cache, a claim cache, a model claim. */
-function renderVolumes(lfmd: LfmDeployment, resources: { shm: string; ephemeralStorage: string }, pvcCache: string | undefined): { volumes: V1Volume[]; mounts: V1VolumeMount[] } {
+function renderVolumes(lfmd: LfmDeployment, resources: { shm?: string; ephemeralStorage: string }, pvcCache: string | undefined): { volumes: V1Volume[]; mounts: V1VolumeMount[] } {
   const volumes: V1Volume[] = [
-    { name: 'dshm', emptyDir: { medium: 'Memory', sizeLimit: resources.shm } },
+    ...(resources.shm ? [{ name: 'dshm', emptyDir: { medium: 'Memory', sizeLimit: resources.shm } }] : []),
     { name: 'tmp', emptyDir: {} },
     { name: 'cache', emptyDir: { sizeLimit: resources.ephemeralStorage } },
   ];
   const mounts: V1VolumeMount[] = [
-    { name: 'dshm', mountPath: '/dev/shm' },
+    ...(resources.shm ? [{ name: 'dshm', mountPath: '/dev/shm' }] : []),
     { name: 'tmp', mountPath: '/tmp' },
     { name: 'cache', mountPath: CACHE_PATH },
   ];
   if (pvcCache) {
     volumes.push({ name: 'model-cache', persistentVolumeClaim: { claimName: pvcCache, readOnly: true } });
-    mounts.push({ name: 'model-cache', mountPath: `${CACHE_PATH}/huggingface`, readOnly: true });
+    mounts.push({ name: 'model-cache', mountPath: MODEL_CACHE_PATH, readOnly: true });
   }
   const location = parseModelSource(lfmd.spec.model.source);
   if (location.claimName && location.mountPath) {
@@ -157,10 +218,15 @@ function renderVolumes(lfmd: LfmDeployment, resources: { shm: string; ephemeralS
   return { volumes, mounts };
 }
 
-/** The user's affinity with the GPU product required in every node selector term. */
+/**
+ * The user's affinity with the GPU product required in every node selector term; without spec.gpu, no GPU product
+ * (DoesNotExist), so that a CPU replica never takes the memory of a GPU node.
+ */
 function renderAffinity(lfmd: LfmDeployment, plan: Plan): V1Affinity {
   const placement = lfmd.spec.placement ?? {};
-  const gpuTerm = { key: GPU_LABELS.product, operator: 'In', values: [plan.gpu?.productLabel ?? lfmd.spec.gpu.type] };
+  const gpuTerm: V1NodeSelectorRequirement = lfmd.spec.gpu
+    ? { key: GPU_LABELS.product, operator: 'In', values: [plan.gpu?.productLabel ?? lfmd.spec.gpu.type] }
+    : { key: GPU_LABELS.product, operator: 'DoesNotExist' };
   const userAffinity = (placement.affinity ?? {}) as Record<string, unknown> & { nodeAffinity?: { requiredDuringSchedulingIgnoredDuringExecution?: { nodeSelectorTerms?: { matchExpressions?: V1NodeSelectorRequirement[] }[] } } };
   const userTerms = userAffinity.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms ?? [{}];
   // Node selector terms are ORed; the GPU product is ANDed into each so no term escapes it.
@@ -180,13 +246,13 @@ export function renderDeployment(lfmd: LfmDeployment, plan: Plan, options: Rende
   const servedName = spec.model.servedName ?? name;
   const container = engine.buildContainer(spec, plan, location, servedName);
   const resources = computeResources(lfmd, plan);
-  const gpus = String(plan.gpusPerReplica);
   const pvcCache = spec.model.cache?.type === 'PersistentVolumeClaim' ? spec.model.cache.claimName : undefined;
 
   const env = renderEnv(lfmd, container, pvcCache !== undefined);
   const { volumes, mounts } = renderVolumes(lfmd, resources, pvcCache);
   const placement = spec.placement ?? {};
   const affinity = renderAffinity(lfmd, plan);
+  const tolerations = renderTolerations(lfmd);
 
   const startupFailures = Math.ceil(spec.serving.startupTimeoutSeconds / 10);
   const replicas = computeDesiredReplicas(lfmd);
@@ -213,7 +279,7 @@ export function renderDeployment(lfmd: LfmDeployment, plan: Plan, options: Rende
             ? { nodeSelector: Object.fromEntries(Object.entries(placement.nodeSelector).sort(([a], [b]) => a.localeCompare(b))) }
             : {}),
           affinity,
-          tolerations: renderTolerations(lfmd),
+          ...(tolerations.length > 0 ? { tolerations } : {}),
           ...(placement.priorityClassName ? { priorityClassName: placement.priorityClassName } : {}),
           securityContext: { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, seccompProfile: { type: 'RuntimeDefault' } },
           containers: [{
@@ -223,14 +289,11 @@ export function renderDeployment(lfmd: LfmDeployment, plan: Plan, options: Rende
             args: container.args,
             env,
             ports: [{ name: 'http', containerPort: engine.port, protocol: 'TCP' }],
-            resources: {
-              requests: { cpu: resources.cpu, memory: resources.memory, 'ephemeral-storage': resources.ephemeralStorage, [GPU_RESOURCE]: gpus },
-              limits: { memory: resources.memory, [GPU_RESOURCE]: gpus },
-            },
+            resources: renderResourceRequirements(resources, plan.gpusPerReplica),
             startupProbe: renderProbe(engine, engine.startupProbePath, 10, startupFailures, 5),
-            readinessProbe: renderProbe(engine, engine.readinessProbePath, engine.name === 'SGLang' ? 10 : 5, 3, engine.name === 'SGLang' ? 10 : 5),
+            readinessProbe: renderProbe(engine, engine.readinessProbePath, engine.readinessProbeTiming.periodSeconds, 3, engine.readinessProbeTiming.timeoutSeconds),
             livenessProbe: renderProbe(engine, engine.livenessProbePath, 10, 6, 5),
-            lifecycle: { preStop: { exec: { command: ['python3', '-c', buildDrainScript(engine, engine.port, spec.serving.drainSeconds)] } } },
+            lifecycle: { preStop: { exec: { command: buildDrainCommand(engine, spec.serving.drainSeconds) } } },
             securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
             volumeMounts: mounts,
           }],

@@ -2,7 +2,8 @@
 // refusals (each naming a field), the warnings and the engine command line. Performs no I/O.
 import type { LfmDeployment, PlanStatus } from '../api/v1alpha1.js';
 import { parseModelSource } from '../api/model-source.js';
-import { checkExtraArgs, ENGINES } from '../engines/index.js';
+import { checkExtraArgs, ENGINES, type Engine } from '../engines/index.js';
+import type { GgufPlan } from '../sizing/gguf.js';
 import { computePlan, type Plan, type PlanReason } from '../sizing/plan.js';
 import { computeImage, type RenderOptions } from './children.js';
 
@@ -26,10 +27,26 @@ export interface PlanReport {
   stateBytesPerSequence: number;
   maxSequencesAtMaxLen: number;
   maxModelLen: number;
+  /** LlamaCpp: host memory of one replica, in GiB (its pod's memory request and limit). */
+  memoryGiBPerReplica?: number;
+  /** LlamaCpp: slots, context, prompt cache, layer placement and where the memory sits. */
+  gguf?: Omit<GgufPlan, 'fits' | 'reasons' | 'warnings'>;
   image: string;
   command: string[];
   args: string[];
   plan: Plan;
+}
+
+/** Whether the image is one of the engine's defaults, whose flag table is the vendored one. */
+function isDefaultImage(engine: Engine, image: string): boolean {
+  return image === engine.defaultImage || image === engine.defaultGpuImage;
+}
+
+/** The GGUF figures of the plan as the report shows them (the fit and its reasons are the report's own). */
+function buildGgufReport(plan: Plan): Pick<PlanReport, 'memoryGiBPerReplica' | 'gguf'> {
+  if (!plan.gguf) return {};
+  const { fits: _fits, reasons: _reasons, warnings: _warnings, ...gguf } = plan.gguf;
+  return { ...(plan.memoryGiBPerReplica !== undefined ? { memoryGiBPerReplica: plan.memoryGiBPerReplica } : {}), gguf };
 }
 
 export function buildPlanReport(lfmd: LfmDeployment, options: RenderOptions = {}): PlanReport {
@@ -40,17 +57,18 @@ export function buildPlanReport(lfmd: LfmDeployment, options: RenderOptions = {}
   const reasons = [...plan.reasons];
   const warnings = [...plan.warnings];
 
-  const strict = image === engine.defaultImage;
+  const strict = isDefaultImage(engine, image);
   const extra = checkExtraArgs(engine, spec.engine.extraArgs ?? [], strict);
   reasons.push(...extra.errors);
   warnings.push(...extra.warnings);
-  if (image === engine.defaultImage && !engine.imageVerified) {
-    warnings.push(`spec.engine.image: the default ${engine.name} image ${image} is unverified (no release with LFM2-MoE support was confirmed here); pin a tested image`);
+  if (strict && !engine.imageVerified) {
+    warnings.push(`spec.engine.image: the default ${engine.name} image ${image} is unverified (${engine.unverifiedImageReason ?? 'not confirmed here'}); pin a tested image`);
   }
   const invalid = plan.invalid || extra.errors.length > 0;
   const container = engine.buildContainer(spec, plan, parseModelSource(spec.model.source), spec.model.servedName ?? lfmd.metadata.name);
-  // The vLLM image's entrypoint is `vllm serve`; the report shows the full command a reader would run.
-  const command = container.command ?? ['vllm', 'serve'];
+  // An image whose entrypoint is the server (vllm serve, llama-server) gets args only; the report shows the full
+  // command a reader would run.
+  const command = container.command ?? engine.entrypoint;
   return {
     name: lfmd.metadata.name,
     ...(lfmd.metadata.namespace ? { namespace: lfmd.metadata.namespace } : {}),
@@ -59,7 +77,7 @@ export function buildPlanReport(lfmd: LfmDeployment, options: RenderOptions = {}
     reasons,
     warnings,
     ...(plan.model ? { model: plan.model.id } : {}),
-    gpuType: spec.gpu.type,
+    gpuType: spec.gpu?.type ?? 'none',
     engine: spec.engine.name,
     quantization: spec.quantization,
     gpusPerReplica: plan.gpusPerReplica,
@@ -70,6 +88,7 @@ export function buildPlanReport(lfmd: LfmDeployment, options: RenderOptions = {}
     stateBytesPerSequence: plan.stateBytesPerSequence ?? 0,
     maxSequencesAtMaxLen: plan.maxSequencesAtMaxLen ?? 0,
     maxModelLen: plan.maxModelLen,
+    ...buildGgufReport(plan),
     image,
     command,
     args: container.args,
@@ -91,5 +110,21 @@ export function buildPlanStatus(report: PlanReport): PlanStatus {
     stateBytesPerSequence: report.stateBytesPerSequence,
     maxSequencesAtMaxLen: report.maxSequencesAtMaxLen,
     maxModelLen: report.maxModelLen,
+    ...buildGgufStatus(report),
+  };
+}
+
+/** The GGUF figures status.plan records: the memory a replica takes and where its layers and experts sit. */
+function buildGgufStatus(report: PlanReport): Partial<PlanStatus> {
+  const g = report.gguf;
+  if (!g) return {};
+  return {
+    ...(report.memoryGiBPerReplica !== undefined ? { memoryGiBPerReplica: report.memoryGiBPerReplica } : {}),
+    slots: g.slots,
+    contextTokens: g.contextTokens,
+    cacheRamMiB: g.cacheRamMiB,
+    gpuLayers: g.gpuLayers,
+    cpuMoeLayers: g.cpuMoeLayers,
+    ...(g.breakdown.expertsOnHostGiB !== undefined ? { expertsOnHostGiB: g.breakdown.expertsOnHostGiB } : {}),
   };
 }

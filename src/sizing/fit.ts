@@ -14,22 +14,25 @@
 //                         only in attention layers, convolution layers hold none per token)
 //   kvPerTokenPerGpu    = 2 x attentionLayers/PP x ceil(kvHeads/TP) x headDim x kvBytes (KV heads replicate once
 //                         TP exceeds them)
-//   statePerSeqPerGpu   = convLayers/PP x (convCacheLength-1) x hiddenSize/TP x 2       (SGLang: its own pool)
-//                         vLLM pads each conv layer's state page to the attention page (block 16):
-//                         convLayers/PP x max(state, 16 x 2 x ceil(kvHeads/TP) x headDim x kvBytes)
+//   statePerSeqPerGpu   = convLayers/PP x (convCacheLength-1) x hiddenSize/TP x 2       (an engine with a pool of
+//                         its own: SGLang)
+//                         an engine that pads each conv layer's state page to an attention page of B tokens
+//                         (the engine's sizing.convStatePageTokens; vLLM: its block, 16):
+//                         convLayers/PP x max(state, B x 2 x ceil(kvHeads/TP) x headDim x kvBytes)
 //                         plus, for sliding-window layers, (window + 16) tokens of KV per sequence
 //   maxSequencesAtMaxLen= floor(kvBudgetPerGpu / (maxModelLen x kvPerTokenPerGpu + statePerSeqPerGpu))
 //   fits                = maxSequencesAtMaxLen >= 1
 // SGLang's --mem-fraction-static covers weights and KV only (activations sit outside it), so it is derived:
 //   memFractionStatic   = gpuMemoryUtilization - overheadGiB / usableGiB
-import type { EngineName, ModelArchitecture, Quantization, WeightFormat } from '../api/v1alpha1.js';
+import { WEIGHT_FORMATS, type EngineName, type ModelArchitecture, type Quantization, type WeightFormat } from '../api/v1alpha1.js';
 import type { GpuType } from '../catalog/gpus.js';
+import { ENGINES } from '../engines/index.js';
 
 export const GiB = 1024 ** 3;
 export const OVERHEAD_CONSTANT_GIB = 5;
 export const OVERHEAD_FRACTION = 0.02;
-/** vLLM's default KV block size, in tokens (pads hybrid models' state pages). */
-export const VLLM_BLOCK_TOKENS = 16;
+/** Tokens of KV a sliding-window layer holds per sequence beyond its window (one KV block). */
+export const SLIDING_WINDOW_MARGIN_TOKENS = 16;
 
 /** Bits per weight of each stored format; scales included (catalog README, "Bytes per parameter"). */
 export const BITS_PER_WEIGHT: Record<WeightFormat, number> = {
@@ -103,12 +106,13 @@ export function computeFit(input: FitInput): Fit {
 
   const convStatePerLayer = Math.max(0, a.convCacheLength - 1) * a.hiddenSize * 2;
   const stateBytesPerSequence = a.convLayers * convStatePerLayer;
-  const attentionPagePerGpu = VLLM_BLOCK_TOKENS * 2 * kvHeadsPerGpu * a.headDim * input.kvBytes;
-  const convStatePerGpu = input.engine === 'VLLM'
+  const pageTokens = ENGINES[input.engine].sizing.convStatePageTokens;
+  const attentionPagePerGpu = pageTokens * 2 * kvHeadsPerGpu * a.headDim * input.kvBytes;
+  const convStatePerGpu = pageTokens > 0
     ? (a.convLayers * Math.max(convStatePerLayer / tp, attentionPagePerGpu)) / pp
     : (a.convLayers * convStatePerLayer) / tp / pp;
   const slidingPerSeqPerGpu = (a.slidingWindowLayers * 2 * kvHeadsPerGpu * a.headDim * input.kvBytes
-    * Math.min(input.maxModelLen, a.slidingWindow + VLLM_BLOCK_TOKENS)) / pp;
+    * Math.min(input.maxModelLen, a.slidingWindow + SLIDING_WINDOW_MARGIN_TOKENS)) / pp;
   const stateBytesPerSequencePerGpu = convStatePerGpu + slidingPerSeqPerGpu;
 
   const kvBudgetBytes = Math.max(0, kvBudgetGiB) * GiB;
@@ -133,7 +137,11 @@ export function computeFit(input: FitInput): Fit {
   };
 }
 
-/** The format weights are held in when a checkpoint of `checkpoint` format is served as `quantization`. */
+/**
+ * The format weights are held in when a checkpoint of `checkpoint` format is served as `quantization`. A GGUF type
+ * is no checkpoint format (the CRD refuses it for a checkpoint engine): the checkpoint's own then.
+ */
 export function computeServedFormat(checkpoint: WeightFormat, quantization: Quantization): WeightFormat {
-  return quantization === 'None' ? checkpoint : quantization;
+  if (quantization === 'None') return checkpoint;
+  return (WEIGHT_FORMATS as readonly string[]).includes(quantization) ? (quantization as WeightFormat) : checkpoint;
 }

@@ -1,11 +1,15 @@
 // Pure. Plans one replica of an LfmDeployment: resolves the model and GPU, runs the hard checks of DESIGN.md §5
 // (heads against tensor size, experts against expert parallelism, quantization against the checkpoint, the GPU and
-// the engine), picks the tensor size when unset, and computes the fit (fit.ts). Performs no I/O.
+// the engine), picks the tensor size when unset, and computes the fit (fit.ts). An engine whose sizing is 'gguf'
+// (llama.cpp) is planned by gguf.ts instead: one GGUF file on CPU or one GPU. Performs no I/O.
 import { parseModelSource } from '../api/model-source.js';
-import type { EngineName, LfmDeploymentSpec, ModelArchitecture, WeightFormat } from '../api/v1alpha1.js';
+import { ENGINE_NAMES, ENGINE_QUANTIZATIONS, type EngineName, type LfmDeploymentSpec, type ModelArchitecture, type WeightFormat } from '../api/v1alpha1.js';
+import { computeGgufWeightBytes, isGgufQuant, lookupGguf, lookupModelByGgufRepository, type GgufQuant } from '../catalog/gguf.js';
 import { computeCapabilityAtLeast, lookupGpu, type GpuType } from '../catalog/gpus.js';
 import { lookupModel, type CatalogModel } from '../catalog/models.js';
-import { computeFit, computeServedFormat, type Fit } from './fit.js';
+import { ENGINES, type Engine } from '../engines/index.js';
+import { computeFit, computeServedFormat, round2, type Fit } from './fit.js';
+import { computeGgufPlan, GGUF_CACHE_BYTES, type GgufCacheType, type GgufPlan, type GgufPlanInput } from './gguf.js';
 
 export interface PlanReason { field: string; message: string }
 
@@ -24,13 +28,21 @@ export interface Plan extends Partial<Fit> {
   model?: { id: string; architecture: ModelArchitecture; fromCatalog: boolean; weightFileBytes?: number };
   gpu?: GpuType;
   servedFormat?: WeightFormat;
+  /** A GGUF engine's plan: slots, context, prompt cache, layer placement and where the memory sits. */
+  gguf?: GgufPlan;
+  /** A GGUF engine: host memory one replica requests and is limited to, in GiB (gguf.memoryGiBPerReplica). */
+  memoryGiBPerReplica?: number;
 }
 
 const TENSOR_CANDIDATES = [1, 2, 4, 8];
 
 function resolveModel(spec: LfmDeploymentSpec): Plan['model'] | PlanReason {
   const location = parseModelSource(spec.model.source);
-  const catalogId = spec.model.catalogName ?? (location.claimName === undefined ? location.model : undefined);
+  return resolveCatalogModel(spec, spec.model.catalogName ?? (location.claimName === undefined ? location.model : undefined));
+}
+
+/** The model by catalog id, or from spec.model.architecture (which wins), or the refusal naming what to set. */
+function resolveCatalogModel(spec: LfmDeploymentSpec, catalogId: string | undefined): NonNullable<Plan['model']> | PlanReason {
   const entry: CatalogModel | undefined = catalogId ? lookupModel(catalogId) : undefined;
   if (spec.model.architecture) {
     return { id: catalogId ?? spec.model.source, architecture: spec.model.architecture, fromCatalog: false, ...(entry ? { weightFileBytes: entry.weightFileBytes } : {}) };
@@ -82,22 +94,30 @@ function checkCheckpointFormat(q: LfmDeploymentSpec['quantization'], checkpoint:
   };
 }
 
-/** FP8 weights against the GPU: compute needs 8.9; vLLM falls back to weight-only FP8 Marlin from 8.0. */
-function checkFp8Weights(gpu: GpuType, engine: EngineName, g: string, out: { reasons: PlanReason[]; warnings: string[] }): void {
+/**
+ * FP8 weights against the GPU: compute needs 8.9; an engine with a weight-only kernel (its sizing.fp8WeightOnly:
+ * vLLM's FP8 Marlin) falls back to it from that kernel's minimum. A refusal names the engines that have one.
+ */
+function checkFp8Weights(gpu: GpuType, engine: Engine, g: string, out: { reasons: PlanReason[]; warnings: string[] }): void {
   if (computeCapabilityAtLeast(gpu, 8, 9)) return;
-  if (engine === 'VLLM' && computeCapabilityAtLeast(gpu, 8, 0)) {
-    out.warnings.push(`FP8 on ${g} runs weight-only (FP8 Marlin, 16-bit compute): memory is saved but there is no FP8 speed-up; FP8 compute needs 8.9 or newer`);
-  } else {
-    out.reasons.push({ field: 'spec.quantization', message: `FP8 needs compute capability 8.9 or newer${engine === 'VLLM' ? ' (8.0 for weight-only)' : ` with ${engine}`}, and ${g} has less: use a newer spec.gpu.type${engine === 'SGLang' ? ', VLLM (weight-only FP8)' : ''} or spec.quantization None` });
+  const weightOnly = engine.sizing.fp8WeightOnly;
+  if (weightOnly && computeCapabilityAtLeast(gpu, weightOnly.minimum.major, weightOnly.minimum.minor)) {
+    out.warnings.push(`FP8 on ${g} runs weight-only (${weightOnly.kernel}, 16-bit compute): memory is saved but there is no FP8 speed-up; FP8 compute needs 8.9 or newer`);
+    return;
   }
+  const needs = weightOnly ? ` (${weightOnly.minimum.major}.${weightOnly.minimum.minor} for weight-only)` : ` with ${engine.name}`;
+  const others = ENGINE_NAMES
+    .filter((e) => e !== engine.name && ENGINES[e].sizing.fp8WeightOnly !== undefined && ENGINE_QUANTIZATIONS[e].includes('FP8'))
+    .map((e) => `, ${e} (weight-only FP8)`).join('');
+  out.reasons.push({ field: 'spec.quantization', message: `FP8 needs compute capability 8.9 or newer${needs}, and ${g} has less: use a newer spec.gpu.type${others} or spec.quantization None` });
 }
 
-/** FP4 weights against the GPU: native from 10.0, software kernels from 8.0 (SGLang's NVFP4 has none). */
-function checkFp4Weights(served: 'MXFP4' | 'NVFP4', gpu: GpuType, engine: EngineName, g: string, out: { reasons: PlanReason[]; warnings: string[] }): void {
+/** FP4 weights against the GPU: native from 10.0, software kernels from 8.0 (except the engine's sizing.fp4NativeOnly). */
+function checkFp4Weights(served: 'MXFP4' | 'NVFP4', gpu: GpuType, engine: Engine, g: string, out: { reasons: PlanReason[]; warnings: string[] }): void {
   if (computeCapabilityAtLeast(gpu, 10, 0)) return;
-  const nativeOnly = served === 'NVFP4' && engine === 'SGLang';
+  const nativeOnly = engine.sizing.fp4NativeOnly.includes(served);
   if (!computeCapabilityAtLeast(gpu, 8, 0) || nativeOnly) {
-    out.reasons.push({ field: 'spec.quantization', message: `${served} weights need compute capability ${nativeOnly ? '10.0' : '8.0'} or newer with ${engine}, and ${g} has less: choose another spec.gpu.type` });
+    out.reasons.push({ field: 'spec.quantization', message: `${served} weights need compute capability ${nativeOnly ? '10.0' : '8.0'} or newer with ${engine.name}, and ${g} has less: choose another spec.gpu.type` });
   } else {
     out.warnings.push(`${served} on ${g} runs through software (Marlin/Triton) kernels; native FP4 tensor cores need compute capability 10.0`);
   }
@@ -110,8 +130,8 @@ export function checkQuantization(spec: LfmDeploymentSpec, checkpoint: WeightFor
   if (mismatch) out.reasons.push(mismatch);
   const served = computeServedFormat(checkpoint, spec.quantization);
   const g = `${gpu.id} (compute capability ${gpu.computeCapability.major}.${gpu.computeCapability.minor})`;
-  if (served === 'FP8') checkFp8Weights(gpu, engine, g, out);
-  if (served === 'MXFP4' || served === 'NVFP4') checkFp4Weights(served, gpu, engine, g, out);
+  if (served === 'FP8') checkFp8Weights(gpu, ENGINES[engine], g, out);
+  if (served === 'MXFP4' || served === 'NVFP4') checkFp4Weights(served, gpu, ENGINES[engine], g, out);
   if ((served === 'AWQ' || served === 'GPTQ') && !computeCapabilityAtLeast(gpu, 8, 0)) {
     out.warnings.push(`${served} on ${g} cannot use the Marlin kernels (8.0 or newer); expect lower throughput`);
   }
@@ -123,13 +143,13 @@ export function checkQuantization(spec: LfmDeploymentSpec, checkpoint: WeightFor
 
 type Findings = { reasons: PlanReason[]; warnings: string[] };
 
-/** maxModelLen against the model's positions (a refusal) and its trained context (a warning). */
-function checkMaxModelLen(model: NonNullable<Plan['model']>, maxModelLen: number, out: Findings): void {
+/** maxModelLen against the model's positions (a refusal) and, unless told not to, its trained context (a warning). */
+function checkMaxModelLen(model: NonNullable<Plan['model']>, maxModelLen: number, out: Findings, warnPastContext = true): void {
   const a = model.architecture;
   const maxPositions = lookupModel(model.id)?.maxPositionEmbeddings ?? a.contextLength;
   if (maxModelLen > maxPositions) {
     out.reasons.push({ field: 'spec.serving.maxModelLen', message: `${maxModelLen} exceeds the model's ${maxPositions} positions: set spec.serving.maxModelLen to at most ${maxPositions}` });
-  } else if (maxModelLen > a.contextLength) {
+  } else if (warnPastContext && maxModelLen > a.contextLength) {
     out.warnings.push(`spec.serving.maxModelLen ${maxModelLen} is longer than the ${a.contextLength} tokens the model was trained for; quality may drop past it`);
   }
 }
@@ -173,6 +193,8 @@ function chooseTensor(spec: LfmDeploymentSpec, a: ModelArchitecture, fitFor: (te
 }
 
 export function computePlan(spec: LfmDeploymentSpec): Plan {
+  const engine = ENGINES[spec.engine.name];
+  if (engine.sizing.planner === 'gguf') return computeGgufReplicaPlan(spec, engine);
   const pipeline = spec.parallelism.pipeline;
   const data = spec.parallelism.data;
   const empty = (reasons: PlanReason[]): Plan => ({
@@ -182,6 +204,8 @@ export function computePlan(spec: LfmDeploymentSpec): Plan {
 
   const model = resolveModel(spec);
   if (!model || 'field' in model) return empty(model ? [model] : []);
+  // The CRD refuses a GPU engine without spec.gpu (CEL); this only narrows the type for a spec that skipped parsing.
+  if (!spec.gpu) return empty([{ field: 'spec.gpu', message: `spec.gpu is required for ${engine.name}: set spec.gpu.type` }]);
   const gpu = lookupGpu(spec.gpu.type);
   if (!gpu) return empty([{ field: 'spec.gpu.type', message: `${spec.gpu.type} is not a catalog GPU type` }]);
   const a = model.architecture;
@@ -223,5 +247,131 @@ export function computePlan(spec: LfmDeploymentSpec): Plan {
     model,
     gpu,
     servedFormat,
+  };
+}
+
+// ------------------------------------------------------------------------------------------------ GGUF engines
+//
+// A GGUF engine (llama.cpp) serves one file of a GGUF repository on CPU or on one GPU. The model is the catalog model
+// whose GGUF repository spec.model.source names (hf://LiquidAI/LFM2-24B-A2B-GGUF is LiquidAI/LFM2-24B-A2B), the
+// weights are the file of spec.quantization (the catalog's measured size, else parameters x bits per weight / 8), and
+// gguf.ts places them and sizes the slots. The checkpoint-format rule does not apply: the quantization chooses the file.
+
+/** The GGUF engine's KV cache type for spec.kvCacheDtype, from the engine's own table (llama.cpp: Auto f16, FP8 q8_0). */
+function computeGgufCacheType(engine: Engine, dtype: LfmDeploymentSpec['kvCacheDtype']): GgufCacheType {
+  const type = engine.kvCacheTypes[dtype];
+  return type in GGUF_CACHE_BYTES ? (type as GgufCacheType) : 'f16';
+}
+
+/** The model a GGUF source serves: by spec.model.catalogName, by the GGUF repository, or spec.model.architecture. */
+function resolveGgufModel(spec: LfmDeploymentSpec): NonNullable<Plan['model']> | PlanReason {
+  const location = parseModelSource(spec.model.source);
+  const repository = location.claimName === undefined ? location.model : undefined;
+  if (spec.model.catalogName || !repository) return resolveCatalogModel(spec, spec.model.catalogName);
+  const byRepository = lookupModelByGgufRepository(repository);
+  const safetensors = byRepository === undefined ? lookupGguf(repository) : undefined;
+  if (safetensors && !spec.model.architecture) {
+    return {
+      field: 'spec.model.source',
+      message: `${repository} holds the safetensors checkpoint, which ${spec.engine.name} does not load: set spec.model.source to the GGUF repository hf://${safetensors.repository}`,
+    };
+  }
+  return resolveCatalogModel(spec, byRepository ?? repository);
+}
+
+/** The GGUF weights: the file's bytes, and a warning when estimated rather than measured. */
+function computeGgufWeights(model: NonNullable<Plan['model']>, quant: GgufQuant, warnings: string[]): number {
+  const weights = computeGgufWeightBytes(model.architecture.parameters, quant, lookupGguf(model.id));
+  if (!weights.measured) {
+    warnings.push(`the ${quant} file of ${model.id} is estimated at ${(weights.bytes / 1024 ** 3).toFixed(2)} GiB from its bits per weight (no measured size in the catalog); the real file may differ by a few percent`);
+  }
+  return weights.bytes;
+}
+
+/** A file named apart from its type: the memory is sized for spec.quantization, whatever the file holds. */
+function checkGgufSource(spec: LfmDeploymentSpec, quant: GgufQuant, warnings: string[]): void {
+  const file = spec.model.file;
+  if (file && !file.toUpperCase().includes(quant.toUpperCase())) {
+    warnings.push(`spec.model.file ${file} does not name ${quant}: the plan sizes memory for ${quant} weights, so set spec.quantization to the file's type`);
+  }
+}
+
+/** The refusal of a GGUF engine's spec the CRD would have refused (planning a spec that skipped parsing). */
+function checkGgufSpec(spec: LfmDeploymentSpec, gpu: GpuType | undefined): PlanReason | undefined {
+  if (!isGgufQuant(spec.quantization)) {
+    return { field: 'spec.quantization', message: `${spec.engine.name} serves GGUF files: set spec.quantization to a GGUF type (for example Q4_K_M)` };
+  }
+  if (spec.gpu && !gpu) return { field: 'spec.gpu.type', message: `${spec.gpu.type} is not a catalog GPU type` };
+  if (!spec.gpu && !spec.cpu) return { field: 'spec.cpu', message: `spec.cpu is required for ${spec.engine.name} without spec.gpu: set spec.cpu.memoryGiB and spec.cpu.cores` };
+  return undefined;
+}
+
+/** Bytes of KV cache one token takes over the attention layers at the GGUF cache type (K and V). */
+function computeGgufKvBytesPerToken(a: ModelArchitecture, cacheType: GgufCacheType): number {
+  return Math.round(2 * a.attentionLayers * a.kvHeads * a.headDim * GGUF_CACHE_BYTES[cacheType]);
+}
+
+/** Convolution state one sequence holds: llama.cpp keeps it in f32 (4 bytes) whatever the KV cache type (gguf.ts). */
+function computeGgufStateBytesPerSequence(a: ModelArchitecture): number {
+  return a.convLayers * Math.max(0, a.convCacheLength - 1) * a.hiddenSize * 4;
+}
+
+/** What gguf.ts plans from: the resolved model and file, the slots, spec.cpu and the GPU. */
+function buildGgufPlanInput(spec: LfmDeploymentSpec, r: {
+  model: NonNullable<Plan['model']>; quant: GgufQuant; weightBytes: number; maxModelLen: number; cacheType: GgufCacheType; gpu: GpuType | undefined;
+}): GgufPlanInput {
+  const catalog = lookupModel(r.model.id);
+  return {
+    architecture: r.model.architecture, quant: r.quant, weightBytes: r.weightBytes, maxModelLen: r.maxModelLen, cacheType: r.cacheType,
+    ...(spec.serving.maxConcurrentSequences ? { slots: spec.serving.maxConcurrentSequences } : {}),
+    ...(spec.cpu ? { memoryGiB: spec.cpu.memoryGiB, cores: spec.cpu.cores } : {}),
+    ...(r.gpu ? { gpu: { type: r.gpu, gpuMemoryUtilization: spec.serving.gpuMemoryUtilization } } : {}),
+    ...(catalog?.denseLayers !== undefined ? { denseLayers: catalog.denseLayers } : {}),
+    ...(catalog?.vocabSize !== undefined ? { vocabSize: catalog.vocabSize } : {}),
+  };
+}
+
+/** One replica of a GGUF engine (llama.cpp): on CPU within spec.cpu, or on one GPU with experts possibly on the host. */
+function computeGgufReplicaPlan(spec: LfmDeploymentSpec, engine: Engine): Plan {
+  const gpu = spec.gpu ? lookupGpu(spec.gpu.type) : undefined;
+  const base = { tensor: 1, pipeline: 1, data: 1, gpusPerReplica: spec.gpu ? 1 : 0, maxModelLen: spec.serving.maxModelLen ?? 0 };
+  const refusal = checkGgufSpec(spec, gpu);
+  const model = refusal ?? resolveGgufModel(spec);
+  if ('field' in model || !isGgufQuant(spec.quantization)) {
+    return { ...base, fits: false, invalid: true, reasons: 'field' in model ? [model] : [], warnings: [] };
+  }
+  const a = model.architecture;
+  const quant = spec.quantization;
+  const reasons: PlanReason[] = [];
+  const warnings: string[] = [];
+  const maxModelLen = spec.serving.maxModelLen ?? a.contextLength;
+  checkMaxModelLen(model, maxModelLen, { reasons, warnings }, false);
+  checkGgufSource(spec, quant, warnings);
+  const weightBytes = computeGgufWeights(model, quant, warnings);
+  const resolved = { ...model, weightFileBytes: weightBytes };
+  checkModelSource(spec, resolved, warnings);
+  const invalid = reasons.length > 0;
+
+  const cacheType = computeGgufCacheType(engine, spec.kvCacheDtype);
+  const gguf = computeGgufPlan(buildGgufPlanInput(spec, { model: resolved, quant, weightBytes, maxModelLen, cacheType, gpu }));
+  if (!invalid) reasons.push(...gguf.reasons);
+  warnings.push(...gguf.warnings);
+  const b = gguf.breakdown;
+  return {
+    ...base,
+    fits: gguf.fits && !invalid,
+    invalid,
+    reasons,
+    warnings,
+    maxModelLen,
+    weightsGiBPerGpu: gpu ? round2(b.weightsGiB - (b.expertsOnHostGiB ?? 0)) : 0,
+    kvCacheGiBPerGpu: gpu ? round2(b.kvCacheGiB + b.convStateGiB) : 0,
+    kvBytesPerToken: computeGgufKvBytesPerToken(a, cacheType),
+    stateBytesPerSequence: computeGgufStateBytesPerSequence(a),
+    maxSequencesAtMaxLen: gguf.maxSequencesAtMaxLen,
+    memoryGiBPerReplica: gguf.memoryGiBPerReplica,
+    model: resolved,
+    ...(gpu ? { gpu } : {}),
+    gguf,
   };
 }

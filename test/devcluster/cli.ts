@@ -39,7 +39,7 @@ async function runUp(stateDir: string, binDir: string): Promise<number> {
     const state = readStateFile(stateDir);
     if (state?.ready && state.ownerPid === daemon.pid) {
       console.log(`dev control plane up in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${state.server}, pid ${daemon.pid}`);
-      console.log(`  nodes: 2 x (8 x NVIDIA-H100-80GB-HBM3), 2 x (1 x NVIDIA-L4), 1 x CPU-only; logs in ${join(stateDir, 'logs')}`);
+      console.log(`  nodes: 2 x (8 x NVIDIA-H100-80GB-HBM3), 2 x (1 x NVIDIA-L4), 1 x CPU-only, CPU pool 2 x 32 GiB + 1 x 64 GiB; logs in ${join(stateDir, 'logs')}`);
       console.log(`  kubectl: ${join(state.binDir, 'kubectl')}; stop with: make cluster-down`);
       console.log(`KUBECONFIG=${state.kubeconfig}`);
       return 0;

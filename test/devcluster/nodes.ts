@@ -1,6 +1,7 @@
 // Pure. Fake nodes for KWOK: GPU nodes with NVIDIA GPU feature discovery labels, nvidia.com/gpu capacity and the
-// usual GPU taint, and CPU-only nodes for ordinary pods. Each node gets its own loopback pod range.
-import type { V1Node } from '@kubernetes/client-node';
+// usual GPU taint, CPU-only nodes for ordinary pods, and a CPU pool for llama.cpp (allocatable below capacity, as a
+// kubelet reports it). Each node gets its own loopback pod range.
+import type { V1Node, V1Taint } from '@kubernetes/client-node';
 import { GPU_LABELS, GPU_RESOURCE, GPU_TYPES, type GpuTypeId } from '../../src/catalog/gpus.js';
 import { KWOK_NODE_ANNOTATION } from './components.js';
 
@@ -27,9 +28,12 @@ export interface CpuNodeSpec {
   name: string;
   /** CPU cores; default 16. */
   cpu?: number;
-  /** Memory; default 64Gi. */
+  /** Memory capacity; default 64Gi. */
   memory?: string;
+  /** status.allocatable where it differs from capacity (what the kubelet keeps back); default: the capacity. */
+  allocatable?: { cpu?: string; memory?: string };
   labels?: Record<string, string>;
+  taints?: { key: string; value: string; effect: 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute' }[];
 }
 
 export const GPU_TAINT = { key: GPU_RESOURCE, value: 'present', effect: 'NoSchedule' } as const;
@@ -44,7 +48,39 @@ export function buildGpuNodeSpec(name: string, gpuType: GpuTypeId, count: number
   };
 }
 
-/** The fixed default pool: two 8 x H100 80GB nodes, two 1 x L4 nodes and one untainted CPU-only node. */
+/** The label that names a node's pool; the CPU pool's nodes carry `node.lfm-operator.io/pool: cpu`. */
+export const POOL_LABEL = 'node.lfm-operator.io/pool';
+export const CPU_POOL = 'cpu';
+/**
+ * The CPU pool is dedicated, as inference pools usually are: tainted, so that only pods that tolerate it (and select it
+ * by POOL_LABEL) run there and a 30 GiB replica finds its 32 GiB node free. Ordinary pods keep landing on cpu-0.
+ */
+export const CPU_POOL_TAINT = { key: POOL_LABEL, value: CPU_POOL, effect: 'NoSchedule' } as const;
+export const CPU_POOL_TOLERATION = { key: POOL_LABEL, operator: 'Equal', value: CPU_POOL, effect: 'NoSchedule' } as const;
+
+/**
+ * What the kubelet of a CPU-pool node keeps back (https://kubernetes.io/docs/tasks/administer-cluster/reserve-compute-resources/):
+ *   allocatable.memory = capacity - (kube-reserved + system-reserved: 1 GiB) - eviction-hard memory.available (100 MiB)
+ *   allocatable.cpu    = capacity - 100m
+ * So a 32 GiB node has 31,644 MiB (30.9 GiB) allocatable: a 30 GiB replica fits, two do not.
+ */
+export const CPU_POOL_RESERVED = { memoryMiB: 1024, evictionHardMiB: 100, cpuMillis: 100 } as const;
+
+/** A CPU-pool node of `cores` cores and `memoryGiB` GiB, labelled and tainted, with the kubelet's reservations. */
+export function buildCpuPoolNodeSpec(name: string, cores: number, memoryGiB: number): CpuNodeSpec {
+  const memoryMiB = memoryGiB * 1024 - CPU_POOL_RESERVED.memoryMiB - CPU_POOL_RESERVED.evictionHardMiB;
+  return {
+    name, cpu: cores, memory: `${memoryGiB}Gi`,
+    allocatable: { cpu: `${cores * 1000 - CPU_POOL_RESERVED.cpuMillis}m`, memory: `${memoryMiB}Mi` },
+    labels: { [POOL_LABEL]: CPU_POOL },
+    taints: [{ ...CPU_POOL_TAINT }],
+  };
+}
+
+/**
+ * The fixed default pool: two 8 x H100 80GB nodes, two 1 x L4 nodes, one untainted CPU-only node (cpu-0), and the CPU
+ * pool a llama.cpp user has: two nodes of 16 cores and 32 GiB and one of 32 cores and 64 GiB, no GPU.
+ */
 export const DEFAULT_NODE_POOL: { gpu: readonly GpuNodeSpec[]; cpu: readonly CpuNodeSpec[] } = {
   gpu: [
     { ...buildGpuNodeSpec('gpu-h100-0', 'h100-sxm-80gb', 8), cpu: 192, memory: '2Ti' },
@@ -52,7 +88,12 @@ export const DEFAULT_NODE_POOL: { gpu: readonly GpuNodeSpec[]; cpu: readonly Cpu
     { ...buildGpuNodeSpec('gpu-l4-0', 'l4-24gb', 1), cpu: 16, memory: '64Gi' },
     { ...buildGpuNodeSpec('gpu-l4-1', 'l4-24gb', 1), cpu: 16, memory: '64Gi' },
   ],
-  cpu: [{ name: 'cpu-0' }],
+  cpu: [
+    { name: 'cpu-0' },
+    buildCpuPoolNodeSpec('cpu-32g-0', 16, 32),
+    buildCpuPoolNodeSpec('cpu-32g-1', 16, 32),
+    buildCpuPoolNodeSpec('cpu-64g-0', 32, 64),
+  ],
 };
 
 /**
@@ -71,7 +112,14 @@ export function computeFreeNodeIndex(nodes: readonly V1Node[]): number {
   throw new Error('no free loopback pod range left for another node');
 }
 
-function renderNode(name: string, podCidr: string, labels: Record<string, string>, resources: Record<string, string>, gpu: boolean): V1Node {
+interface NodeShape {
+  labels: Record<string, string>;
+  capacity: Record<string, string>;
+  allocatable: Record<string, string>;
+  taints: V1Taint[];
+}
+
+function renderNode(name: string, podCidr: string, shape: NodeShape): V1Node {
   return {
     apiVersion: 'v1',
     kind: 'Node',
@@ -80,14 +128,14 @@ function renderNode(name: string, podCidr: string, labels: Record<string, string
       annotations: { [KWOK_NODE_ANNOTATION.key]: KWOK_NODE_ANNOTATION.value, 'node.alpha.kubernetes.io/ttl': '0' },
       labels: {
         'kubernetes.io/hostname': name, 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'amd64', type: 'kwok',
-        ...labels,
+        ...shape.labels,
       },
     },
-    spec: { podCIDR: podCidr, podCIDRs: [podCidr], ...(gpu ? { taints: [{ ...GPU_TAINT }] } : {}) },
+    spec: { podCIDR: podCidr, podCIDRs: [podCidr], ...(shape.taints.length > 0 ? { taints: shape.taints } : {}) },
     // A node may be created with its status; KWOK's node-initialize stage keeps capacity and allocatable.
     status: {
-      capacity: resources,
-      allocatable: resources,
+      capacity: shape.capacity,
+      allocatable: shape.allocatable,
       nodeInfo: {
         architecture: 'amd64', operatingSystem: 'linux', kubeletVersion: 'v1.36.3',
         bootID: '', containerRuntimeVersion: '', kernelVersion: '', kubeProxyVersion: '', machineID: '', osImage: '', systemUUID: '',
@@ -98,7 +146,7 @@ function renderNode(name: string, podCidr: string, labels: Record<string, string
 
 export function renderGpuNode(spec: GpuNodeSpec, podCidr: string): V1Node {
   const family = spec.family ?? [...GPU_TYPES.values()].find((g) => g.productLabel === spec.product)?.family;
-  return renderNode(spec.name, podCidr, {
+  const labels = {
     'nvidia.com/gpu.present': 'true',
     [GPU_LABELS.product]: spec.product,
     [GPU_LABELS.memory]: String(spec.memoryMiB),
@@ -107,17 +155,23 @@ export function renderGpuNode(spec: GpuNodeSpec, podCidr: string): V1Node {
     [GPU_LABELS.computeMinor]: String(spec.computeMinor),
     ...(family ? { [GPU_LABELS.family]: family } : {}),
     ...spec.labels,
-  }, {
+  };
+  const resources = {
     cpu: String(spec.cpu ?? 8 * spec.count),
     memory: spec.memory ?? `${64 * spec.count}Gi`,
     pods: '110',
     'ephemeral-storage': '1Ti',
     [GPU_RESOURCE]: String(spec.count),
-  }, true);
+  };
+  return renderNode(spec.name, podCidr, { labels, capacity: resources, allocatable: resources, taints: [{ ...GPU_TAINT }] });
 }
 
 export function renderCpuNode(spec: CpuNodeSpec, podCidr: string): V1Node {
-  return renderNode(spec.name, podCidr, { ...spec.labels }, {
-    cpu: String(spec.cpu ?? 16), memory: spec.memory ?? '64Gi', pods: '110', 'ephemeral-storage': '1Ti',
-  }, false);
+  const capacity = { cpu: String(spec.cpu ?? 16), memory: spec.memory ?? '64Gi', pods: '110', 'ephemeral-storage': '1Ti' };
+  return renderNode(spec.name, podCidr, {
+    labels: { ...spec.labels },
+    capacity,
+    allocatable: { ...capacity, ...spec.allocatable },
+    taints: (spec.taints ?? []).map((t) => ({ ...t })),
+  });
 }

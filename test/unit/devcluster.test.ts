@@ -5,11 +5,13 @@ import { parseAuditEvent } from '../devcluster/audit.js';
 import { buildApiserverArgs, buildControllerManagerArgs, renderAuditPolicy } from '../devcluster/components.js';
 import { renderKubeconfig } from '../devcluster/kubeconfig.js';
 import { POD_ANNOTATIONS, renderKwokConfig } from '../devcluster/kwok-stages.js';
-import { computeFreeNodeIndex, computePodCidr, DEFAULT_NODE_POOL, renderCpuNode, renderGpuNode } from '../devcluster/nodes.js';
+import {
+  buildCpuPoolNodeSpec, computeFreeNodeIndex, computePodCidr, DEFAULT_NODE_POOL, renderCpuNode, renderGpuNode,
+} from '../devcluster/nodes.js';
 import { isLoopbackAddress, parseDrainUrl } from '../devcluster/stand-ins.js';
 
 describe('fake nodes', () => {
-  it('default pool: two 8 x H100 and two 1 x L4 GPU nodes, one CPU node', () => {
+  it('default pool: two 8 x H100 and two 1 x L4 GPU nodes, cpu-0 and the CPU pool', () => {
     const summary = DEFAULT_NODE_POOL.gpu.map((g) => [g.product, g.count, g.memoryMiB, `${g.computeMajor}.${g.computeMinor}`, g.family]);
     expect(summary).toEqual([
       ['NVIDIA-H100-80GB-HBM3', 8, 81559, '9.0', 'hopper'],
@@ -17,7 +19,46 @@ describe('fake nodes', () => {
       ['NVIDIA-L4', 1, 23034, '8.9', 'ada-lovelace'],
       ['NVIDIA-L4', 1, 23034, '8.9', 'ada-lovelace'],
     ]);
-    expect(DEFAULT_NODE_POOL.cpu).toHaveLength(1);
+    expect(DEFAULT_NODE_POOL.cpu.map((c) => c.name)).toEqual(['cpu-0', 'cpu-32g-0', 'cpu-32g-1', 'cpu-64g-0']);
+  });
+
+  it('cpu-0 is unchanged: untainted, unlabelled, 16 cores and 64Gi allocatable as capacity, pod range 127.15', () => {
+    const node = renderCpuNode(DEFAULT_NODE_POOL.cpu[0]!, computePodCidr(DEFAULT_NODE_POOL.gpu.length + 1));
+    expect(node.spec).toEqual({ podCIDR: '127.15.0.0/16', podCIDRs: ['127.15.0.0/16'] });
+    expect(node.metadata?.labels?.['node.lfm-operator.io/pool']).toBeUndefined();
+    expect(node.status?.capacity).toEqual({ cpu: '16', memory: '64Gi', pods: '110', 'ephemeral-storage': '1Ti' });
+    expect(node.status?.allocatable).toEqual(node.status?.capacity);
+  });
+
+  it.each([
+    // allocatable memory = capacity - 1 GiB (kube- and system-reserved) - 100 MiB (eviction-hard); cpu - 100m.
+    { name: 'cpu-32g-0', cpu: '16', memory: '32Gi', allocatableCpu: '15900m', allocatableMemory: '31644Mi' },
+    { name: 'cpu-32g-1', cpu: '16', memory: '32Gi', allocatableCpu: '15900m', allocatableMemory: '31644Mi' },
+    { name: 'cpu-64g-0', cpu: '32', memory: '64Gi', allocatableCpu: '31900m', allocatableMemory: '64412Mi' },
+  ])('CPU pool node $name: $cpu cores, $memory, $allocatableMemory allocatable, pool label and taint, no GPU', ({ name, cpu, memory, allocatableCpu, allocatableMemory }) => {
+    const spec = DEFAULT_NODE_POOL.cpu.find((c) => c.name === name)!;
+    const node = renderCpuNode(spec, computePodCidr(7));
+    expect(node.metadata?.labels).toMatchObject({ 'node.lfm-operator.io/pool': 'cpu', 'kubernetes.io/hostname': name });
+    expect(node.metadata?.labels?.['nvidia.com/gpu.present']).toBeUndefined();
+    expect(node.status?.capacity).toEqual({ cpu, memory, pods: '110', 'ephemeral-storage': '1Ti' });
+    expect(node.status?.allocatable).toEqual({ cpu: allocatableCpu, memory: allocatableMemory, pods: '110', 'ephemeral-storage': '1Ti' });
+    expect(node.spec?.taints).toEqual([{ key: 'node.lfm-operator.io/pool', value: 'cpu', effect: 'NoSchedule' }]);
+  });
+
+  it('a 30 GiB replica fits a 32 GiB pool node\'s allocatable memory and two do not', () => {
+    const mib = (q: string) => Number(q.replace(/Mi$/, ''));
+    const allocatable = mib(buildCpuPoolNodeSpec('n', 16, 32).allocatable!.memory!);
+    expect(allocatable).toBeGreaterThan(30 * 1024);
+    expect(allocatable).toBeLessThan(32 * 1024);
+    expect(allocatable).toBeLessThan(2 * 30 * 1024);
+  });
+
+  it('the default pool\'s pod ranges: GPU nodes first, then cpu-0, then the CPU pool (existing nodes keep theirs)', () => {
+    const names = [...DEFAULT_NODE_POOL.gpu.map((g) => g.name), ...DEFAULT_NODE_POOL.cpu.map((c) => c.name)];
+    expect(names.map((n, i) => `${n} ${computePodCidr(i + 1)}`)).toEqual([
+      'gpu-h100-0 127.11.0.0/16', 'gpu-h100-1 127.12.0.0/16', 'gpu-l4-0 127.13.0.0/16', 'gpu-l4-1 127.14.0.0/16',
+      'cpu-0 127.15.0.0/16', 'cpu-32g-0 127.16.0.0/16', 'cpu-32g-1 127.17.0.0/16', 'cpu-64g-0 127.18.0.0/16',
+    ]);
   });
 
   it('a GPU node carries GFD labels, GPU capacity, the GPU taint and a loopback pod range', () => {

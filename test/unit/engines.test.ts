@@ -1,10 +1,11 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { ENGINE_NAMES, ENGINE_QUANTIZATIONS, LfmDeployment } from '../../src/api/v1alpha1.js';
+import { CPU_ENGINES, ENGINE_NAMES, ENGINE_QUANTIZATIONS, GGUF_QUANTS, LfmDeployment } from '../../src/api/v1alpha1.js';
 import { checkExtraArgs, ENGINES, findFlag, type Engine, type EngineTable } from '../../src/engines/index.js';
-import { buildPlanReport } from '../../src/render/plan-report.js';
-import { lfmDeployment } from '../support/builders.js';
+import { LLAMA_CACHE, LLAMACPP_DEFAULT_GPU_IMAGE, LLAMACPP_DEFAULT_IMAGE } from '../../src/engines/llamacpp.js';
+import { buildPlanReport, type PlanReport } from '../../src/render/plan-report.js';
+import { lfmDeployment, llamaCppCpuDeployment } from '../support/builders.js';
 
 /** The oracle: ../shared/engines/*.json as vendored; every token of a command line must be accepted by it. */
 function assertAcceptedBy(table: EngineTable, args: readonly string[], positionalFirst: boolean): void {
@@ -34,15 +35,21 @@ const variants = [
   ['gpt-oss MXFP4 as published', lfmDeployment().model('hf://openai/gpt-oss-20b').quantization('MXFP4')],
 ] as const;
 
-describe.each(ENGINE_NAMES)('%s command lines are accepted by the engine flag table', (engineName) => {
+/** The engines that serve safetensors checkpoints on GPUs; the GGUF engine (llama.cpp) has its own cases below. */
+const CHECKPOINT_ENGINES = ENGINE_NAMES.filter((e) => ENGINES[e].sizing.planner === 'checkpoint');
+const EXAMPLES = readdirSync('examples').filter((f) => f.endsWith('.yaml'));
+const readExample = (file: string) => LfmDeployment.parse(parse(readFileSync(`examples/${file}`, 'utf8')));
+const examplesOf = (planner: Engine['sizing']['planner']) => EXAMPLES.filter((f) => ENGINES[readExample(f).spec.engine.name].sizing.planner === planner);
+
+describe.each(CHECKPOINT_ENGINES)('%s command lines are accepted by the engine flag table', (engineName) => {
   const engine = ENGINES[engineName];
   it.each(variants)('%s', (_name, builder) => {
     const report = buildPlanReport(builder.engine(engineName).build());
     assertAcceptedBy(engine.table, report.args, engineName === 'VLLM');
   });
 
-  it.each(readdirSync('examples').filter((f) => f.endsWith('.yaml')))('examples/%s', (file) => {
-    const doc = LfmDeployment.parse(parse(readFileSync(`examples/${file}`, 'utf8')));
+  it.each(examplesOf('checkpoint'))('examples/%s', (file) => {
+    const doc = readExample(file);
     const report = buildPlanReport({ ...doc, spec: { ...doc.spec, engine: { ...doc.spec.engine, name: engineName, extraArgs: [] } } });
     assertAcceptedBy(engine.table, report.args, engineName === 'VLLM');
   });
@@ -58,6 +65,127 @@ describe.each(ENGINE_NAMES)('%s command lines are accepted by the engine flag ta
 
   it('owns only flags that exist, so the ownership check is real', () => {
     for (const flag of Object.keys(engine.ownedFlags)) expect(findFlag(engine.table, flag), flag).toBeDefined();
+  });
+});
+
+/** LFM2-24B-A2B Q4_0 from its GGUF repository with llama.cpp, on the builder's GPU (H100) unless changed. */
+const ggufOnGpu = () => lfmDeployment().engine('LlamaCpp').model('hf://LiquidAI/LFM2-24B-A2B-GGUF').quantization('Q4_0');
+/** A parsed resource with one spec edit the builder has no method for. */
+function edited(b: ReturnType<typeof lfmDeployment>, edit: (spec: LfmDeployment['spec']) => void): LfmDeployment {
+  const lfmd = b.build();
+  edit(lfmd.spec);
+  return lfmd;
+}
+
+const llamaVariants: [string, LfmDeployment][] = [
+  ['CPU, Q4_0, as many slots as fit', llamaCppCpuDeployment().build()],
+  ['CPU, 4 slots of 32768', llamaCppCpuDeployment().maxModelLen(32768).serving({ maxConcurrentSequences: 4 }).build()],
+  ['CPU, Q8_0 with an FP8 (q8_0) KV cache', llamaCppCpuDeployment().quantization('Q8_0').kvCacheDtype('FP8').cpu({ memoryGiB: 32, cores: 16 }).build()],
+  ['CPU, Q8_0 that does not fit 16 GiB', llamaCppCpuDeployment().quantization('Q8_0').cpu({ memoryGiB: 16, cores: 4 }).build()],
+  ['L4, every layer on the GPU', ggufOnGpu().gpu('l4-24gb').serving({ maxConcurrentSequences: 4 }).build()],
+  ['T4, experts of the first layers in host RAM', ggufOnGpu().gpu('t4-16gb').serving({ maxConcurrentSequences: 4 }).cpu({ memoryGiB: 24, cores: 8 }).build()],
+  ['a named file', llamaCppCpuDeployment().file('LFM2-24B-A2B-Q4_0.gguf').build()],
+  ['a revision and its file (by URL)', llamaCppCpuDeployment().model('hf://LiquidAI/LFM2-24B-A2B-GGUF@main').file('LFM2-24B-A2B-Q4_0.gguf').build()],
+  ['a GGUF file on a claim', edited(llamaCppCpuDeployment().model('pvc://models/lfm2/LFM2-24B-A2B-Q4_0.gguf'), (s) => { s.model.catalogName = 'LiquidAI/LFM2-24B-A2B'; })],
+  ['a PersistentVolumeClaim cache (offline)', llamaCppCpuDeployment().cache('hf-cache').build()],
+  ['a token and extra flags', llamaCppCpuDeployment().credentials('hf').extraArgs('--jinja', '--batch-size', '1024', '--no-cont-batching').build()],
+  ...GGUF_QUANTS.map((q): [string, LfmDeployment] => [`every GGUF type: ${q}`, llamaCppCpuDeployment().quantization(q).cpu({ memoryGiB: 64, cores: 16 }).build()]),
+];
+
+describe('LlamaCpp command lines are accepted by the engine flag table (the oracle)', () => {
+  const engine = ENGINES.LlamaCpp;
+  it.each(llamaVariants)('%s', (_name, lfmd) => {
+    assertAcceptedBy(engine.table, buildPlanReport(lfmd).args, false);
+  });
+
+  it.each(examplesOf('gguf'))('examples/%s', (file) => {
+    const report = buildPlanReport(readExample(file));
+    expect(report.fits, JSON.stringify(report.reasons)).toBe(true);
+    assertAcceptedBy(engine.table, report.args, false);
+  });
+
+  it('is a registered engine that runs on CPU and serves the GGUF types only, as the API says', () => {
+    for (const name of ENGINE_NAMES) expect(ENGINES[name].sizing.runsOnCpu, name).toBe(CPU_ENGINES.includes(name));
+    for (const name of ENGINE_NAMES) expect(ENGINES[name].name).toBe(name);
+    expect(ENGINE_QUANTIZATIONS.LlamaCpp).toEqual(GGUF_QUANTS);
+    expect(engine.sizing.planner).toBe('gguf');
+  });
+});
+
+describe('LlamaCpp specifics', () => {
+  const report = (lfmd: LfmDeployment) => buildPlanReport(lfmd);
+  /** The value after a flag (or undefined), and whether the flag is there at all. */
+  const valueOf = (r: PlanReport, flag: string) => r.args[r.args.indexOf(flag) + 1];
+
+  it('CPU: every setting whose default moved between builds is explicit, sized from the plan', () => {
+    const r = report(llamaCppCpuDeployment().maxModelLen(32768).serving({ maxConcurrentSequences: 4 }).build());
+    expect(r.command).toEqual(['llama-server']);
+    expect(r.image).toBe(LLAMACPP_DEFAULT_IMAGE);
+    const a = r.args.join(' ');
+    expect(a).toContain('--host 0.0.0.0 --port 8080');
+    expect(a).toContain('--hf-repo LiquidAI/LFM2-24B-A2B-GGUF:Q4_0');
+    expect(a).toContain('--alias lfm2-24b-a2b-cpu');
+    expect(valueOf(r, '--parallel')).toBe('4');
+    expect(valueOf(r, '--ctx-size')).toBe(String(4 * 32768));
+    expect(valueOf(r, '--n-gpu-layers')).toBe('0');
+    expect(r.args).not.toContain('--n-cpu-moe');
+    expect(valueOf(r, '--threads')).toBe('8');
+    expect(valueOf(r, '--flash-attn')).toBe('auto');
+    expect(valueOf(r, '--cache-type-k')).toBe('f16');
+    expect(valueOf(r, '--cache-ram')).toBe(String(r.gguf!.cacheRamMiB));
+    expect(r.args).toContain('--metrics');
+    expect(r.args).not.toContain('--offline');
+  });
+
+  it('an FP8 KV cache is q8_0 for K and V, with flash attention on (a quantized V cache needs it)', () => {
+    const r = report(llamaCppCpuDeployment().kvCacheDtype('FP8').build());
+    expect([valueOf(r, '--cache-type-k'), valueOf(r, '--cache-type-v'), valueOf(r, '--flash-attn')]).toEqual(['q8_0', 'q8_0', 'on']);
+  });
+
+  it('a GPU: the CUDA image, every layer on the GPU, and on a T4 the experts of the first layers in host RAM', () => {
+    const l4 = report(ggufOnGpu().gpu('l4-24gb').serving({ maxConcurrentSequences: 4 }).build());
+    expect(l4.image).toBe(LLAMACPP_DEFAULT_GPU_IMAGE);
+    expect(valueOf(l4, '--n-gpu-layers')).toBe('41');
+    expect(l4.args).not.toContain('--n-cpu-moe');
+    const t4 = report(ggufOnGpu().gpu('t4-16gb').serving({ maxConcurrentSequences: 4 }).cpu({ memoryGiB: 24, cores: 8 }).build());
+    expect(valueOf(t4, '--n-gpu-layers')).toBe('41');
+    expect(Number(valueOf(t4, '--n-cpu-moe'))).toBe(t4.gguf!.cpuMoeLayers);
+    expect(t4.gguf!.cpuMoeLayers).toBeGreaterThan(0);
+    expect(valueOf(t4, '--threads')).toBe('8');
+  });
+
+  it.each([
+    ['a file of the repository by name', llamaCppCpuDeployment().file('LFM2-24B-A2B-Q4_0.gguf').build(), '--hf-repo LiquidAI/LFM2-24B-A2B-GGUF --hf-file LFM2-24B-A2B-Q4_0.gguf'],
+    ['the file of a revision, by URL', llamaCppCpuDeployment().model('hf://LiquidAI/LFM2-24B-A2B-GGUF@abc123').file('LFM2-24B-A2B-Q4_0.gguf').build(), '--model-url https://huggingface.co/LiquidAI/LFM2-24B-A2B-GGUF/resolve/abc123/LFM2-24B-A2B-Q4_0.gguf'],
+    ['a file on a claim', edited(llamaCppCpuDeployment().model('pvc://models/gguf/LFM2-24B-A2B-Q4_0.gguf'), (s) => { s.model.catalogName = 'LiquidAI/LFM2-24B-A2B'; }), '--model /models/gguf/LFM2-24B-A2B-Q4_0.gguf'],
+    ['a PersistentVolumeClaim cache, read offline', llamaCppCpuDeployment().cache('hf-cache').build(), '--offline'],
+  ] as const)('the model: %s', (_name, lfmd, expected) => {
+    const r = report(lfmd);
+    expect(r.invalid, JSON.stringify(r.reasons)).toBe(false);
+    expect(r.args.join(' ')).toContain(expected);
+  });
+
+  it('downloads into LLAMA_CACHE inside the model cache; the token stays out of the command line', () => {
+    const lfmd = llamaCppCpuDeployment().credentials('hf').build();
+    const container = ENGINES.LlamaCpp.buildContainer(lfmd.spec, buildPlanReport(lfmd).plan, { model: 'LiquidAI/LFM2-24B-A2B-GGUF' }, 'x');
+    expect(container.env).toEqual([{ name: 'LLAMA_CACHE', value: LLAMA_CACHE }]);
+    expect(LLAMA_CACHE.startsWith('/cache/huggingface/')).toBe(true);
+    expect(container.args.join(' ')).not.toMatch(/token|HF_TOKEN|--hf-token|-hft/i);
+  });
+
+  it('names llama-server\'s metrics (unlabelled, no KV-cache gauge)', () => {
+    expect(ENGINES.LlamaCpp.metrics).toEqual({
+      queueDepth: 'llamacpp:requests_deferred', running: 'llamacpp:requests_processing',
+      promptTokensTotal: 'llamacpp:prompt_tokens_total', generationTokensTotal: 'llamacpp:tokens_predicted_total',
+    });
+  });
+
+  it('warns that the default image tags are unverified, and makes unknown extra flags errors with it', () => {
+    const r = report(llamaCppCpuDeployment().extraArgs('--turbo').build());
+    expect(r.warnings.join('\n')).toContain(`the default LlamaCpp image ${LLAMACPP_DEFAULT_IMAGE} is unverified`);
+    expect(r.invalid).toBe(true);
+    expect(r.reasons.map((x) => x.message).join('\n')).toContain('--turbo is not a LlamaCpp flag');
+    expect(report(llamaCppCpuDeployment().image('registry.example/llama.cpp:server').extraArgs('--turbo').build()).invalid).toBe(false);
   });
 });
 

@@ -56,10 +56,10 @@ describe('the LfmDeployment model', () => {
   it('validate() refuses a wrong enum value, naming the field and the allowed values', () => {
     // A value the TypeScript type already refuses, as a JavaScript caller could pass it.
     const err = validationError(new LfmDeployment({ metadata: { name: 'bad' }, spec: spec({ quantization: 'INT3' as 'FP8' }) }));
-    expect(err.problems).toEqual([{ field: 'spec.quantization', message: 'must be one of None, FP8, AWQ, GPTQ, MXFP4, NVFP4, W8A8Int8' }]);
+    expect(err.problems).toEqual([{ field: 'spec.quantization', message: 'must be one of None, FP8, AWQ, GPTQ, MXFP4, NVFP4, W8A8Int8, Q2_K, Q3_K_S, IQ4_XS, Q4_0, Q4_1, Q4_K_S, Q4_K_M, Q5_0, Q5_1, Q5_K_M, Q6_K, Q8_0, F16, BF16' }]);
     expect(err.resourceName).toBe('bad');
     expect(err.name).toBe('LfmDeploymentValidationError');
-    expect(err.message).toBe('LfmDeployment bad: spec.quantization: must be one of None, FP8, AWQ, GPTQ, MXFP4, NVFP4, W8A8Int8');
+    expect(err.message).toBe('LfmDeployment bad: spec.quantization: must be one of None, FP8, AWQ, GPTQ, MXFP4, NVFP4, W8A8Int8, Q2_K, Q3_K_S, IQ4_XS, Q4_0, Q4_1, Q4_K_S, Q4_K_M, Q5_0, Q5_1, Q5_K_M, Q6_K, Q8_0, F16, BF16');
   });
 
   it('validate() refuses what only the CRD\'s CEL rules catch, with the API server\'s message', () => {
@@ -111,7 +111,7 @@ describe('the lfm-operator/models package export (make test-unit builds dist fir
     const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
     expect(r.stderr).toBe('');
     expect(r.stdout.split('\n')).toEqual([
-      'LfmDeploymentValidationError: LfmDeployment x: spec.quantization: must be one of None, FP8, AWQ, GPTQ, MXFP4, NVFP4, W8A8Int8',
+      'LfmDeploymentValidationError: LfmDeployment x: spec.quantization: must be one of None, FP8, AWQ, GPTQ, MXFP4, NVFP4, W8A8Int8, Q2_K, Q3_K_S, IQ4_XS, Q4_0, Q4_1, Q4_K_S, Q4_K_M, Q5_0, Q5_1, Q5_K_M, Q6_K, Q8_0, F16, BF16',
       '{"apiVersion":"serving.lfm-operator.io/v1alpha1","kind":"LfmDeployment","metadata":{"name":"x"},"spec":{"model":{"source":"hf://LiquidAI/LFM2-8B-A1B"},"gpu":{"type":"l4-24gb"},"quantization":"INT3"}}',
       '',
     ]);

@@ -11,6 +11,14 @@ import { checkExtraArgs, ENGINES, findFlag, type Engine } from '../../src/engine
 import { buildPlanReport } from '../../src/render/plan-report.js';
 import { lfmDeployment } from '../support/builders.js';
 
+/** A resource the engine accepts as is: LlamaCpp serves a GGUF repository's file of a named type. */
+const validFor = (engineName: Engine['name']) => (engineName === 'LlamaCpp'
+  ? lfmDeployment().engine(engineName).model('hf://LiquidAI/LFM2-24B-A2B-GGUF').quantization('Q4_0')
+  : lfmDeployment().engine(engineName));
+
+/** A flag of the engine that the operator owns and that takes a value, to precede an owned flag. */
+const SERVED_NAME_FLAG: Record<Engine['name'], string> = { VLLM: '--served-model-name', SGLang: '--served-model-name', LlamaCpp: '--alias' };
+
 /** Every spelling of the owned flags, read from the engine's flag table: names, aliases, --no- forms, =value, "_". */
 function ownedSpellings(engine: Engine): { arg: string; flag: string }[] {
   return Object.keys(engine.ownedFlags).flatMap((flag) => {
@@ -23,7 +31,7 @@ function ownedSpellings(engine: Engine): { arg: string; flag: string }[] {
 
 /** The offline judgement of the CRD's CEL rules (parse.ts, the path `plan` takes) on one extraArgs list. */
 function celProblems(engine: Engine, extraArgs: string[]): { field: string; message: string }[] {
-  const result = parseLfmDeployment(lfmDeployment().engine(engine.name).extraArgs(...extraArgs).input());
+  const result = parseLfmDeployment(validFor(engine.name).extraArgs(...extraArgs).input());
   return result.ok ? [] : result.problems;
 }
 
@@ -39,8 +47,8 @@ describe.each(ENGINE_NAMES)('%s owned flags', (engineName) => {
   });
 
   it('refuses through buildPlanReport too, and names the first owned flag when there are several', () => {
-    const args = ['--served-model-name', 'x', `--port=1`];
-    const report = buildPlanReport(lfmDeployment().engine(engineName).extraArgs(...args).build());
+    const args = [SERVED_NAME_FLAG[engineName], 'x', `--port=1`];
+    const report = buildPlanReport(validFor(engineName).extraArgs(...args).build());
     expect(report.invalid).toBe(true);
     const planner = report.reasons.filter((r) => r.field.startsWith('spec.engine.extraArgs'));
     expect(planner.map((r) => r.field)).toEqual(['spec.engine.extraArgs[0]', 'spec.engine.extraArgs[2]']);
@@ -69,6 +77,20 @@ describe('owned flags, edge cases', () => {
     expect(planner).toHaveLength(owned);
     const cel = celProblems(vllm, args);
     expect(cel).toEqual(owned ? [{ field: 'spec.engine.extraArgs', message: planner[0]!.message }] : []);
+  });
+
+  it.each([
+    ['short flags that only start like owned ones (-tb is not -t, -cb is not -c)', ['-tb', '4', '-cb'], 0],
+    ['a negative form of a boolean flag', ['-nocb', '--no-kv-unified'], 0],
+    ['a short owned flag with its value', ['-c', '8192'], 1],
+    ['an owned flag by its old long name', ['--n-gpu-layers=99'], 1],
+  ])('llama.cpp: %s', (_name, args, owned) => {
+    const llamacpp = ENGINES.LlamaCpp;
+    const result = checkExtraArgs(llamacpp, args, true);
+    expect(result.errors.filter((e) => !e.message.includes('is set by the operator')), JSON.stringify(result)).toEqual([]);
+    expect(result.errors).toHaveLength(owned);
+    const cel = celProblems(llamacpp, args);
+    expect(cel).toEqual(owned ? [{ field: 'spec.engine.extraArgs', message: result.errors[0]!.message }] : []);
   });
 
   it('judges the engine named in spec.engine.name only: an SGLang-only flag passes for vLLM', () => {

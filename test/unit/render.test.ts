@@ -4,7 +4,7 @@ import { parse, stringify } from 'yaml';
 import { LfmDeployment } from '../../src/api/v1alpha1.js';
 import { renderChildren, LABEL_DEPLOYMENT } from '../../src/render/children.js';
 import { buildPlanReport } from '../../src/render/plan-report.js';
-import { lfmDeployment } from '../support/builders.js';
+import { lfmDeployment, llamaCppCpuDeployment } from '../support/builders.js';
 
 const render = (b: ReturnType<typeof lfmDeployment>, observedReplicas?: number) => {
   const lfmd = b.build();
@@ -112,5 +112,75 @@ describe('renderChildren', () => {
 
   it('rolls out one pod at a time with no surge by default', () => {
     expect(render(lfmDeployment()).deployment.spec!.strategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { maxSurge: 0, maxUnavailable: 1 } });
+  });
+});
+
+describe('renderChildren for llama.cpp', () => {
+  const podOf = (c: ReturnType<typeof render>) => c.deployment.spec!.template.spec!;
+
+  it('a CPU pod: no GPU resource, toleration, product affinity or /dev/shm; cpu and memory from spec.cpu and the plan', () => {
+    const b = llamaCppCpuDeployment().maxModelLen(32768).serving({ maxConcurrentSequences: 4 });
+    const plan = buildPlanReport(b.build()).plan;
+    const pod = podOf(render(b));
+    const container = pod.containers[0]!;
+    const memory = `${Math.ceil(plan.memoryGiBPerReplica! * 1024)}Mi`;
+    expect(container.resources).toEqual({
+      requests: { cpu: '8', memory, 'ephemeral-storage': expect.any(String) },
+      limits: { cpu: '8', memory },
+    });
+    expect(plan.memoryGiBPerReplica).toBeLessThanOrEqual(30);
+    expect(JSON.stringify(pod)).not.toContain('nvidia.com/gpu"');
+    expect(pod.tolerations).toBeUndefined();
+    expect(pod.affinity!.nodeAffinity!.requiredDuringSchedulingIgnoredDuringExecution!.nodeSelectorTerms)
+      .toEqual([{ matchExpressions: [{ key: 'nvidia.com/gpu.product', operator: 'DoesNotExist' }] }]);
+    expect(pod.volumes!.map((v) => v.name)).not.toContain('dshm');
+    expect(container.volumeMounts!.map((m) => m.mountPath)).not.toContain('/dev/shm');
+  });
+
+  it('carries the labels of every engine pod, and the selector label', () => {
+    const c = render(llamaCppCpuDeployment('cpu'));
+    expect(c.deployment.spec!.template.metadata!.labels).toMatchObject({ [LABEL_DEPLOYMENT]: 'cpu', 'serving.lfm-operator.io/engine': 'llamacpp', 'app.kubernetes.io/component': 'engine' });
+    expect(c.service.spec!.selector).toEqual({ [LABEL_DEPLOYMENT]: 'cpu' });
+    expect(c.service.spec!.ports![0]!.targetPort).toBe('http');
+    expect(podOf(c).containers[0]!.ports).toEqual([{ name: 'http', containerPort: 8080, protocol: 'TCP' }]);
+  });
+
+  it('waits on /health (503 while loading) for startup and readiness, and drains with a shell (no Python in the image)', () => {
+    const container = podOf(render(llamaCppCpuDeployment())).containers[0]!;
+    expect(container.startupProbe!.httpGet!.path).toBe('/health');
+    expect(container.readinessProbe!.httpGet!.path).toBe('/health');
+    expect(container.startupProbe!.periodSeconds! * container.startupProbe!.failureThreshold!).toBeGreaterThanOrEqual(1800);
+    const drain = container.lifecycle!.preStop!.exec!.command!;
+    expect(drain.slice(0, 2)).toEqual(['sh', '-c']);
+    expect(drain[2]).toContain('llamacpp:requests_processing|llamacpp:requests_deferred');
+    expect(drain[2]).toContain('http://127.0.0.1:8080/metrics');
+  });
+
+  it('a GPU pod requests one GPU on its product and its host memory from the plan', () => {
+    const b = lfmDeployment().engine('LlamaCpp').model('hf://LiquidAI/LFM2-24B-A2B-GGUF').quantization('Q4_0').gpu('t4-16gb')
+      .serving({ maxConcurrentSequences: 4 }).cpu({ memoryGiB: 24, cores: 8 });
+    const plan = buildPlanReport(b.build()).plan;
+    const pod = podOf(render(b));
+    const { requests, limits } = pod.containers[0]!.resources!;
+    expect(requests!['nvidia.com/gpu']).toBe('1');
+    expect(limits!['nvidia.com/gpu']).toBe('1');
+    expect(requests!['memory']).toBe(`${Math.ceil(plan.memoryGiBPerReplica! * 1024)}Mi`);
+    expect(pod.tolerations).toContainEqual({ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' });
+    expect(pod.affinity!.nodeAffinity!.requiredDuringSchedulingIgnoredDuringExecution!.nodeSelectorTerms[0]!.matchExpressions)
+      .toContainEqual({ key: 'nvidia.com/gpu.product', operator: 'In', values: ['Tesla-T4'] });
+    expect(pod.containers[0]!.image).toContain('server-cuda-');
+  });
+
+  it('passes the HF token by Secret reference only, and downloads into the model cache', () => {
+    const container = podOf(render(llamaCppCpuDeployment().credentials('hf'))).containers[0]!;
+    expect(container.env).toContainEqual({ name: 'HF_TOKEN', valueFrom: { secretKeyRef: { name: 'hf', key: 'HF_TOKEN' } } });
+    expect(container.env).toContainEqual({ name: 'LLAMA_CACHE', value: '/cache/huggingface/llama.cpp' });
+    expect(container.args!.join(' ')).not.toMatch(/token/i);
+  });
+
+  it('keeps the llama.cpp cache on a PersistentVolumeClaim cache, read offline', () => {
+    const pod = podOf(render(llamaCppCpuDeployment().cache('gguf-cache')));
+    expect(pod.containers[0]!.volumeMounts).toContainEqual({ name: 'model-cache', mountPath: '/cache/huggingface', readOnly: true });
+    expect(pod.containers[0]!.args).toContain('--offline');
   });
 });
