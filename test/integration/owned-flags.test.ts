@@ -20,7 +20,10 @@ function ownedSpellings(engine: Engine): string[] {
 
 /** What the API server answers a dry-run create of one LfmDeployment with these extraArgs: undefined = accepted. */
 async function dryRunCreate(namespace: string, engine: Engine, extraArgs: string[]): Promise<{ status: number; message: string } | undefined> {
-  const doc = lfmDeployment('owned-flags').engine(engine.name).extraArgs(...extraArgs).namespace(namespace).input();
+  const base = lfmDeployment('owned-flags').engine(engine.name);
+  // LlamaCpp serves one file of a GGUF repository, named by a GGUF quantization, on CPU nodes here.
+  if (engine.name === 'LlamaCpp') base.model('hf://LiquidAI/LFM2-24B-A2B-GGUF').quantization('Q4_0').noGpu().cpu({ memoryGiB: 30, cores: 8 });
+  const doc = base.extraArgs(...extraArgs).namespace(namespace).input();
   return captureApiError(kubeClient().create(RESOURCES.lfmDeployment, doc as unknown as KubeObject, {
     dryRun: 'All', fieldManager: TEST_FIELD_MANAGER, fieldValidation: 'Strict',
   }));
@@ -51,7 +54,12 @@ describe('owned engine flags in spec.engine.extraArgs', () => {
     });
 
     it('accepts flags the operator does not own', async () => {
-      const extraArgs = engineName === 'VLLM' ? ['--enable-prefix-caching', '--max-num-batched-tokens=8192'] : ['--enable-mixed-chunk', '--chunked-prefill-size=8192'];
+      const notOwned: Record<typeof engineName, string[]> = {
+        VLLM: ['--enable-prefix-caching', '--max-num-batched-tokens=8192'],
+        SGLang: ['--enable-mixed-chunk', '--chunked-prefill-size=8192'],
+        LlamaCpp: ['--jinja', '--batch-size=1024'],
+      };
+      const extraArgs = notOwned[engineName];
       expect(checkExtraArgs(engine, extraArgs, true).errors).toEqual([]);
       expect(await dryRunCreate(ns.name, engine, extraArgs)).toBeUndefined();
     });
