@@ -403,7 +403,8 @@ function gpuWarnings(input: GgufPlanInput, layout: GpuLayout, k: number, cacheRa
   const warnings = commonWarnings(input, cacheRamMiB, fits);
   if (k > 0) {
     warnings.push(`the experts of ${k} of ${layout.moeLayers} MoE layers stay in host RAM (--n-cpu-moe `
-      + `${layout.denseLayers + k}): decoding runs those experts on the CPU, so set spec.cpu.cores for --threads`);
+      + `${layout.denseLayers + k}): decoding runs those experts on the CPU`
+      + (input.cores === undefined ? ', so set spec.cpu.cores for --threads' : ` with ${input.cores} threads (spec.cpu.cores)`));
   }
   return warnings;
 }
