@@ -6,7 +6,8 @@ export function formatPlanTable(reports: readonly PlanReport[]): string {
   const header = ['NAME', 'MODEL', 'ENGINE', 'GPU', 'QUANT', 'TP', 'GPUS', 'WEIGHTS/GPU', 'KV/GPU', 'KV B/TOKEN', 'SEQS@LEN', 'MEM/REPLICA', 'FITS'];
   const rows = reports.map((r) => [
     r.name, r.model ?? '?', r.engine, r.gpuType, r.quantization, String(r.tensor), String(r.gpusPerReplica),
-    `${r.weightsGiBPerGpu.toFixed(1)}GiB`, `${r.kvCacheGiBPerGpu.toFixed(1)}GiB`, String(r.kvBytesPerToken),
+    // A CPU replica has no GPU: its weights and KV cache are in MEM/REPLICA.
+    r.gpusPerReplica === 0 ? '-' : `${r.weightsGiBPerGpu.toFixed(1)}GiB`, r.gpusPerReplica === 0 ? '-' : `${r.kvCacheGiBPerGpu.toFixed(1)}GiB`, String(r.kvBytesPerToken),
     `${r.maxSequencesAtMaxLen}@${r.maxModelLen}`, r.memoryGiBPerReplica === undefined ? '-' : `${r.memoryGiBPerReplica.toFixed(1)}GiB`,
     r.invalid ? 'invalid' : r.fits ? 'yes' : 'no',
   ]);
