@@ -4,7 +4,8 @@ import type { V1ClusterRole, V1Role } from '@kubernetes/client-node';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
-import { renderArgoCdSnippet, renderCrdTemplate, renderRbacTemplate, renderValuesTable, replaceSection } from './chart-files.js';
+import { ENGINES } from '../src/engines/index.js';
+import { renderArgoCdSnippet, renderCrdTemplate, renderEnginePorts, renderRbacTemplate, renderValuesTable, replaceSection } from './chart-files.js';
 import { synthInstall, type InstallInputs, type InstallValues } from './install.js';
 
 export const CHART_DIR = 'charts/lfm-operator';
@@ -12,11 +13,14 @@ export const INSTALL_YAML = 'dist/install.yaml';
 export const CRD_FILE = 'crds/serving.lfm-operator.io_lfmdeployments.yaml';
 export const RBAC_FILE = 'config/rbac/role.yaml';
 export const ARGOCD_HEALTH_LUA = `${CHART_DIR}/argocd-health.lua`;
+export const VALUES_YAML = `${CHART_DIR}/values.yaml`;
+/** Every engine's port (src/engines), sorted: the chart's networkPolicy.enginePorts. */
+export const ENGINE_PORTS: readonly number[] = [...new Set(Object.values(ENGINES).map((e) => e.port))].sort((a, b) => a - b);
 
 /** The source files, by path relative to the repository root. */
 export type Sources = Record<string, string>;
 
-const SOURCE_FILES = [RBAC_FILE, CRD_FILE, `${CHART_DIR}/values.yaml`, `${CHART_DIR}/Chart.yaml`, `${CHART_DIR}/README.md`, ARGOCD_HEALTH_LUA];
+const SOURCE_FILES = [RBAC_FILE, CRD_FILE, VALUES_YAML, `${CHART_DIR}/Chart.yaml`, `${CHART_DIR}/README.md`, ARGOCD_HEALTH_LUA];
 
 /** The repository root: the nearest ancestor of `from` holding package.json and charts/. */
 export function findRepoRoot(from: string): string {
@@ -39,20 +43,21 @@ const need = (s: Sources, f: string) => {
 export function buildInstallInputs(s: Sources): InstallInputs {
   const chart = parse(need(s, `${CHART_DIR}/Chart.yaml`)) as { appVersion: string };
   return {
-    values: parse(need(s, `${CHART_DIR}/values.yaml`)) as InstallValues,
+    values: parse(need(s, VALUES_YAML)) as InstallValues,
     appVersion: String(chart.appVersion),
     crd: parse(need(s, CRD_FILE)) as InstallInputs['crd'],
     rbac: parseAllDocuments(need(s, RBAC_FILE)).map((d) => d.toJS() as V1ClusterRole | V1Role),
   };
 }
 
-/** Every generated file, by path relative to the repository root. */
+/** Every generated file, by path relative to the repository root (values.yaml is a source but for its enginePorts line). */
 export function buildGeneratedFiles(s: Sources): Record<string, string> {
-  const values = need(s, `${CHART_DIR}/values.yaml`);
+  const values = renderEnginePorts(need(s, VALUES_YAML), ENGINE_PORTS);
   let readme = need(s, `${CHART_DIR}/README.md`);
   readme = replaceSection(readme, 'values-table', renderValuesTable(values));
   readme = replaceSection(readme, 'argocd-health', renderArgoCdSnippet(need(s, ARGOCD_HEALTH_LUA)));
   return {
+    [VALUES_YAML]: values,
     [`${CHART_DIR}/templates/rbac.yaml`]: renderRbacTemplate(need(s, RBAC_FILE)),
     [`${CHART_DIR}/templates/crd.yaml`]: renderCrdTemplate(need(s, CRD_FILE)),
     [`${CHART_DIR}/README.md`]: readme,

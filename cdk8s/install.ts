@@ -13,8 +13,8 @@ export interface InstallValues {
   replicaCount: number;
   image: { repository: string; tag: string; digest: string; pullPolicy: string };
   operator: {
-    watchNamespaces: string[]; vllmImage: string; sglangImage: string; autoscaler: boolean; concurrency: number;
-    resyncSeconds: number; logLevel: string;
+    watchNamespaces: string[]; vllmImage: string; sglangImage: string; llamacppImage: string; llamacppGpuImage: string;
+    autoscaler: boolean; concurrency: number; resyncSeconds: number; logLevel: string;
   };
   leaderElection: { enabled: boolean; leaseName: string };
   podSecurityContext: Record<string, unknown>;
@@ -125,6 +125,8 @@ export function buildOperatorEnv(v: InstallValues): V1EnvVar[] {
     ...(o.watchNamespaces.length ? [{ name: 'LFM_OPERATOR_NAMESPACES', value: o.watchNamespaces.join(',') }] : []),
     ...(o.vllmImage ? [{ name: 'LFM_OPERATOR_VLLM_IMAGE', value: o.vllmImage }] : []),
     ...(o.sglangImage ? [{ name: 'LFM_OPERATOR_SGLANG_IMAGE', value: o.sglangImage }] : []),
+    ...(o.llamacppImage ? [{ name: 'LFM_OPERATOR_LLAMACPP_IMAGE', value: o.llamacppImage }] : []),
+    ...(o.llamacppGpuImage ? [{ name: 'LFM_OPERATOR_LLAMACPP_GPU_IMAGE', value: o.llamacppGpuImage }] : []),
     { name: 'LFM_OPERATOR_AUTOSCALER', value: String(o.autoscaler) },
     { name: 'LFM_OPERATOR_CONCURRENCY', value: String(o.concurrency) },
     { name: 'LFM_OPERATOR_RESYNC_SECONDS', value: String(o.resyncSeconds) },

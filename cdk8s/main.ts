@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `make manifests` writes the generated install files (the chart's RBAC and CRD templates, its README's generated
-// sections, dist/install.yaml); with --check (`make verify-install`) it writes nothing and fails when one is stale.
+// sections and the engine ports of its values.yaml, dist/install.yaml); with --check (`make verify-install`) it writes
+// nothing and fails when one is stale.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -1,6 +1,7 @@
 // The operator's configuration: one zod schema, parsed once from flags and environment (flags win). Nothing else
 // reads process.env.
 import { z } from 'zod';
+import { LLAMACPP_DEFAULT_GPU_IMAGE, LLAMACPP_DEFAULT_IMAGE } from '../engines/llamacpp.js';
 import { SGLANG_DEFAULT_IMAGE } from '../engines/sglang.js';
 import { VLLM_DEFAULT_IMAGE } from '../engines/vllm.js';
 
@@ -17,6 +18,8 @@ export const OperatorConfig = z.strictObject({
   healthProbeBindAddress: address.default(':8081').describe('healthProbeBindAddress: where /healthz and /readyz listen. Default :8081.'),
   vllmImage: z.string().min(1).default(VLLM_DEFAULT_IMAGE).describe('vllmImage: default vLLM image.'),
   sglangImage: z.string().min(1).default(SGLANG_DEFAULT_IMAGE).describe('sglangImage: default SGLang image.'),
+  llamacppImage: z.string().min(1).default(LLAMACPP_DEFAULT_IMAGE).describe('llamacppImage: default llama.cpp image of LlamaCpp replicas without spec.gpu (a CPU build).'),
+  llamacppGpuImage: z.string().min(1).default(LLAMACPP_DEFAULT_GPU_IMAGE).describe('llamacppGpuImage: default llama.cpp image of LlamaCpp replicas with spec.gpu (a CUDA build).'),
   concurrency: z.number().int().min(1).max(64).default(4).describe('concurrency: reconcile workers. Default 4.'),
   resyncSeconds: z.number().int().min(10).default(600).describe('resyncSeconds: how often every resource is reconciled without an event. Default 600.'),
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info'),
@@ -60,6 +63,8 @@ export function parseOperatorConfig(src: RawConfigSources): { ok: true; config: 
     healthProbeBindAddress: pick(f['healthProbeBindAddress'], env['LFM_OPERATOR_HEALTH_PROBE_BIND_ADDRESS']),
     vllmImage: pick(f['vllmImage'], env['LFM_OPERATOR_VLLM_IMAGE']),
     sglangImage: pick(f['sglangImage'], env['LFM_OPERATOR_SGLANG_IMAGE']),
+    llamacppImage: pick(f['llamacppImage'], env['LFM_OPERATOR_LLAMACPP_IMAGE']),
+    llamacppGpuImage: pick(f['llamacppGpuImage'], env['LFM_OPERATOR_LLAMACPP_GPU_IMAGE']),
     concurrency: pick(f['concurrency'] === undefined ? undefined : Number(f['concurrency']), int(env['LFM_OPERATOR_CONCURRENCY'])),
     resyncSeconds: pick(f['resyncSeconds'] === undefined ? undefined : Number(f['resyncSeconds']), int(env['LFM_OPERATOR_RESYNC_SECONDS'])),
     logLevel: pick(f['logLevel'], env['LFM_OPERATOR_LOG_LEVEL']),

@@ -10,7 +10,7 @@
 //   6. compute status with pure code and apply it only when it changed; record Events on transitions.
 import type { V1Deployment, V1Pod } from '@kubernetes/client-node';
 import { parseLfmDeployment } from '../api/parse.js';
-import { LfmDeployment, LfmDeploymentStatus } from '../api/v1alpha1.js';
+import { LfmDeployment, LfmDeploymentStatus, type PlanStatus } from '../api/v1alpha1.js';
 import type { EventRecorder, EventType } from '../kube/events.js';
 import { RESOURCES, ApiError, type KubeClient, type KubeObject, type ResourceType } from '../kube/client.js';
 import { AUTOSCALER_FIELD_MANAGER, FIELD_MANAGER, renderChildren, type RenderOptions } from '../render/children.js';
@@ -247,7 +247,7 @@ export class Reconciler {
     }
     if (before?.observedGeneration !== after.observedGeneration && after.plan?.fits) {
       const p = after.plan;
-      this.event(obj, 'Normal', 'Planned', `fits: ${p.gpusPerReplica} GPU(s) per replica, ${p.weightsGiBPerGpu} GiB weights and ${p.kvCacheGiBPerGpu} GiB KV cache per GPU, ${p.maxSequencesAtMaxLen} sequences of ${p.maxModelLen} tokens`);
+      this.event(obj, 'Normal', 'Planned', buildPlannedMessage(p));
     }
     const readyNow = cond(after, 'Ready');
     if (readyNow?.status === 'True' && cond(before, 'Ready')?.status !== 'True') {
@@ -258,4 +258,21 @@ export class Reconciler {
       this.event(obj, 'Warning', sched.reason, sched.message);
     }
   }
+}
+
+/**
+ * The Planned event's text. GPU engines: GPUs, weights and KV cache per GPU. LlamaCpp on CPU nodes: the memory a
+ * replica requests (and is limited to), its slots and prompt cache; on a GPU also the experts kept in host RAM.
+ */
+export function buildPlannedMessage(p: PlanStatus): string {
+  const sequences = `${p.maxSequencesAtMaxLen} sequences of ${p.maxModelLen} tokens`;
+  if (p.slots === undefined) {
+    return `fits: ${p.gpusPerReplica} GPU(s) per replica, ${p.weightsGiBPerGpu} GiB weights and ${p.kvCacheGiBPerGpu} GiB KV cache per GPU, ${sequences}`;
+  }
+  const slots = `${p.slots} slot(s) of ${p.maxModelLen} tokens (-c ${p.contextTokens}), ${p.cacheRamMiB} MiB prompt cache`;
+  if (p.gpusPerReplica === 0) {
+    return `fits: CPU replica, ${p.memoryGiBPerReplica} GiB memory per replica (request and limit), ${slots}; room for ${sequences}`;
+  }
+  const experts = p.expertsOnHostGiB ? `, ${p.expertsOnHostGiB} GiB of experts in host RAM (--n-cpu-moe ${p.cpuMoeLayers})` : '';
+  return `fits: ${p.gpusPerReplica} GPU per replica, ${p.weightsGiBPerGpu} GiB weights and ${p.kvCacheGiBPerGpu} GiB KV cache on the GPU${experts}, ${p.memoryGiBPerReplica} GiB host memory, ${slots}; room for ${sequences}`;
 }

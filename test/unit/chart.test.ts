@@ -5,11 +5,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
-import { buildValueDocs, escapeHelm, renderCrdTemplate, renderRbacTemplate } from '../../cdk8s/chart-files.js';
-import { buildGeneratedFiles, buildInstallInputs, readSources } from '../../cdk8s/generate.js';
-import { OperatorConfig } from '../../src/controller/config.js';
-import sglang from '../../src/engines/data/sglang.json' with { type: 'json' };
-import vllm from '../../src/engines/data/vllm.json' with { type: 'json' };
+import { buildValueDocs, escapeHelm, renderCrdTemplate, renderEnginePorts, renderRbacTemplate } from '../../cdk8s/chart-files.js';
+import { buildGeneratedFiles, buildInstallInputs, ENGINE_PORTS, readSources } from '../../cdk8s/generate.js';
+import { buildOperatorEnv } from '../../cdk8s/install.js';
+import { OperatorConfig, parseOperatorConfig } from '../../src/controller/config.js';
+import { ENGINES } from '../../src/engines/index.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const read = (path: string) => readFileSync(join(ROOT, path), 'utf8');
@@ -97,25 +97,54 @@ describe('values.yaml and values.schema.json', () => {
     expect(logLevels).toEqual(OperatorConfig.shape.logLevel.unwrap().options);
   });
 
+  it('passes each engine image value to the operator as the variable its configuration reads, in the chart and in dist/install.yaml', () => {
+    const images = { vllmImage: 'v:1', sglangImage: 's:1', llamacppImage: 'l:cpu', llamacppGpuImage: 'l:cuda' };
+    const inputs = buildInstallInputs(readSources(ROOT));
+    const env = buildOperatorEnv({ ...inputs.values, operator: { ...inputs.values.operator, ...images } });
+    const vars = Object.fromEntries(env.filter((e) => e.value !== undefined).map((e) => [e.name, e.value]));
+    const parsed = parseOperatorConfig({ flags: {}, env: vars, randomSuffix: 'x' });
+    expect(parsed.ok && parsed.config).toMatchObject(images);
+    const template = read(`${CHART}/templates/deployment.yaml`);
+    for (const [key, name] of [['llamacppImage', 'LFM_OPERATOR_LLAMACPP_IMAGE'], ['llamacppGpuImage', 'LFM_OPERATOR_LLAMACPP_GPU_IMAGE']]) {
+      expect(template).toContain(`{{- with .Values.operator.${key} }}\n            - name: ${name}\n`);
+      expect(env.find((e) => e.name === name)?.value).toBe(images[key as keyof typeof images]);
+    }
+  });
+
   it('the restricted security context: non-root, no privilege escalation, no capabilities, read-only root, seccomp', () => {
     expect(values['podSecurityContext']).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
     expect(values['securityContext']).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
   });
 
-  it('the engine PodMonitor keeps queue depth, time to first token and KV cache usage of both engines, all real names', () => {
+  it('the engine PodMonitor keeps queue depth, running, token counters, time to first token and KV cache usage of every engine, all real names', () => {
     const kept = (values['engineMetrics'] as { podMonitor: { metrics: string[] } }).podMonitor.metrics;
-    for (const engine of [vllm, sglang]) {
-      const m = engine.metrics as unknown as Record<string, string> & { all: Record<string, string> };
+    for (const engine of Object.values(ENGINES)) {
+      const m = engine.table.metrics as Record<string, string | null>;
       for (const wanted of ['queueDepth', 'running', 'timeToFirstToken', 'kvCacheUsage', 'promptTokensTotal', 'generationTokensTotal']) {
-        expect(kept, `${wanted} of ${engine.engine}`).toContain(m[wanted]);
+        // null: the engine's table says it exports no such metric (llama.cpp: no time to first token, no KV cache usage).
+        if (m[wanted] === null) continue;
+        expect(kept, `${wanted} of ${engine.name}`).toContain(m[wanted]);
       }
     }
-    const known = new Set([...Object.keys(vllm.metrics.all), ...Object.keys(sglang.metrics.all)]);
+    const known = new Set(Object.values(ENGINES).flatMap((e) => Object.keys((e.table.metrics as { all: Record<string, string> }).all)));
     for (const name of kept) expect(known.has(name), `${name} is exported by an engine`).toBe(true);
   });
 
-  it('the network policy allows the engines\' ports', () => {
-    expect((values['networkPolicy'] as { enginePorts: number[] }).enginePorts.sort()).toEqual([vllm.defaultPort, sglang.defaultPort].sort());
+  it('the network policy allows every engine\'s port, which make manifests writes from the engine modules', () => {
+    const ports = [...new Set(Object.values(ENGINES).map((e) => e.port))].sort((a, b) => a - b);
+    expect(ports).toContain(ENGINES.LlamaCpp.port);
+    expect(ENGINE_PORTS).toEqual(ports);
+    expect((values['networkPolicy'] as { enginePorts: number[] }).enginePorts).toEqual(ports);
+  });
+
+  it('rewrites only the enginePorts line of values.yaml, and refuses a values.yaml without exactly one', () => {
+    const text = read(`${CHART}/values.yaml`);
+    const stale = text.replace(/^ {2}enginePorts: .*$/m, '  enginePorts: [8000, 30000]');
+    expect(stale).not.toBe(text);
+    expect(renderEnginePorts(stale, ENGINE_PORTS)).toBe(text);
+    expect(() => renderEnginePorts(text.replace(/^ {2}enginePorts: .*$/m, ''), ENGINE_PORTS)).toThrow(/found 0/);
+    expect(() => renderEnginePorts('networkPolicy:\n  enginePorts: [1]\nother:\n  enginePorts: [2]\n', ENGINE_PORTS)).toThrow(/found 2/);
+    expect(() => renderEnginePorts('other:\n  enginePorts: [1]\n', ENGINE_PORTS)).toThrow(/is not networkPolicy.enginePorts/);
   });
 });
 

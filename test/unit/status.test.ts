@@ -3,9 +3,11 @@ import { describe, expect, it } from 'vitest';
 import { isSubset, ownsField } from '../../src/controller/compare.js';
 import { parseLfmDeployment } from '../../src/api/parse.js';
 import { parseOperatorConfig } from '../../src/controller/config.js';
-import { buildPlanReport } from '../../src/render/plan-report.js';
+import { LLAMACPP_DEFAULT_GPU_IMAGE, LLAMACPP_DEFAULT_IMAGE } from '../../src/engines/llamacpp.js';
+import { buildPlannedMessage } from '../../src/controller/reconcile.js';
+import { buildPlanReport, buildPlanStatus } from '../../src/render/plan-report.js';
 import { buildInvalidMessage, computeConditions, computeInvalidStatus, computeStatus, isStatusCurrent } from '../../src/status/compute.js';
-import { lfmDeployment } from '../support/builders.js';
+import { llamaCppCpuDeployment, lfmDeployment } from '../support/builders.js';
 
 const deployment = (o: { replicas: number; ready: number; updated: number; gen?: number; observed?: number; deadline?: boolean }): V1Deployment => ({
   metadata: { generation: o.gen ?? 2 },
@@ -174,6 +176,14 @@ describe('parseOperatorConfig', () => {
     const r = parseOperatorConfig({ ...base, flags: {} });
     expect(r.ok && r.config).toMatchObject({ leaderElect: true, leaderElectionNamespace: 'default', namespaces: [], metricsBindAddress: ':8080', healthProbeBindAddress: ':8081', concurrency: 4, vllmImage: 'vllm/vllm-openai:v0.11.2', identity: 'lfm-operator_abcd' });
   });
+  it('defaults the llama.cpp images to its CPU and CUDA builds; environment, then flags, override each', () => {
+    expect(parseOperatorConfig({ ...base, flags: {} })).toMatchObject({ ok: true, config: { llamacppImage: LLAMACPP_DEFAULT_IMAGE, llamacppGpuImage: LLAMACPP_DEFAULT_GPU_IMAGE } });
+    const env = { LFM_OPERATOR_LLAMACPP_IMAGE: 'registry.example/llama.cpp:cpu', LFM_OPERATOR_LLAMACPP_GPU_IMAGE: 'registry.example/llama.cpp:cuda' };
+    expect(parseOperatorConfig({ ...base, env, flags: {} })).toMatchObject({ ok: true, config: { llamacppImage: 'registry.example/llama.cpp:cpu', llamacppGpuImage: 'registry.example/llama.cpp:cuda' } });
+    expect(parseOperatorConfig({ ...base, env, flags: { llamacppGpuImage: 'other/llama.cpp:cuda' } })).toMatchObject({ ok: true, config: { llamacppImage: 'registry.example/llama.cpp:cpu', llamacppGpuImage: 'other/llama.cpp:cuda' } });
+    const empty = parseOperatorConfig({ ...base, env: {}, flags: { llamacppGpuImage: '' } });
+    expect(!empty.ok && empty.message).toContain('--llamacpp-gpu-image');
+  });
   it('takes the pod namespace for the lease, flags over environment', () => {
     const r = parseOperatorConfig({ ...base, podNamespace: 'ops', env: { LFM_OPERATOR_CONCURRENCY: '8', LFM_OPERATOR_NAMESPACES: 'a,b' }, flags: { concurrency: '2' } });
     expect(r.ok && r.config).toMatchObject({ leaderElectionNamespace: 'ops', concurrency: 2, namespaces: ['a', 'b'] });
@@ -202,3 +212,35 @@ describe('parseOperatorConfig', () => {
     expect(!r.ok && r.message).toMatch(/^LFM_OPERATOR_AUTOSCALER: .*; --metrics-bind-address: /);
   });
 });
+
+describe('the Planned event', () => {
+  const planned = (lfmd: ReturnType<typeof lfmDeployment>) => {
+    const plan = buildPlanStatus(buildPlanReport(lfmd.build()));
+    return { plan, message: buildPlannedMessage(plan) };
+  };
+  const serving = { maxModelLen: 32768, maxConcurrentSequences: 4 };
+
+  it('speaks of GPUs, weights and KV cache per GPU for the GPU engines', () => {
+    const { plan, message } = planned(lfmDeployment());
+    expect(message).toBe(`fits: 1 GPU(s) per replica, ${plan.weightsGiBPerGpu} GiB weights and ${plan.kvCacheGiBPerGpu} GiB KV cache per GPU, ${plan.maxSequencesAtMaxLen} sequences of 32768 tokens`);
+  });
+
+  it('speaks of the memory a CPU replica requests, its slots and prompt cache, and of no GPU', () => {
+    const { plan, message } = planned(llamaCppCpuDeployment().serving(serving));
+    expect(plan).toMatchObject({ fits: true, gpusPerReplica: 0, slots: 4, contextTokens: 131072 });
+    expect(message).toMatch(/^fits: CPU replica, /);
+    expect(message).toContain(`${plan.memoryGiBPerReplica} GiB memory per replica (request and limit), 4 slot(s) of 32768 tokens (-c 131072), ${plan.cacheRamMiB} MiB prompt cache`);
+    expect(message).not.toMatch(/GPU/);
+  });
+
+  it('on a small GPU, says how much of the experts stays in host RAM', () => {
+    const { plan, message } = planned(llamaCppCpuDeployment().gpu('t4-16gb').serving(serving));
+    expect(plan.cpuMoeLayers).toBeGreaterThan(0);
+    expect(message).toMatch(/^fits: 1 GPU per replica, /);
+    expect(message).toContain(`${plan.expertsOnHostGiB} GiB of experts in host RAM (--n-cpu-moe ${plan.cpuMoeLayers}), ${plan.memoryGiBPerReplica} GiB host memory, 4 slot(s)`);
+    const l4 = planned(llamaCppCpuDeployment().gpu('l4-24gb').serving(serving));
+    expect(l4.plan.cpuMoeLayers).toBe(0);
+    expect(l4.message).not.toContain('experts');
+  });
+});
+
