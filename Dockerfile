@@ -24,7 +24,7 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
 
 FROM ${NODE_IMAGE}
 LABEL org.opencontainers.image.title="lfm-operator" \
-      org.opencontainers.image.description="Kubernetes operator that plans, serves and autoscales sparse Mixture-of-Experts LLMs on vLLM or SGLang" \
+      org.opencontainers.image.description="Kubernetes operator that plans, serves and autoscales sparse Mixture-of-Experts LLMs on vLLM, SGLang or llama.cpp" \
       org.opencontainers.image.licenses="Apache-2.0"
 ENV NODE_ENV=production
 WORKDIR /app
