@@ -1,7 +1,7 @@
 // Pure. Builds the LfmDeployment CustomResourceDefinition from the zod schema: a structural OpenAPI v3 schema (no
 // $ref, no additionalProperties beside properties), defaults, descriptions, CEL rules, subresources and columns.
 import { z } from 'zod';
-import { DNS1035_LABEL, GROUP, KIND, LfmDeploymentSpec, LfmDeploymentStatus, PLURAL, SHORT_NAME, VERSION, type CelRule } from './v1alpha1.js';
+import { DNS1035_LABEL, GROUP, KIND, ROOT_CEL_RULES, LfmDeploymentSpec, LfmDeploymentStatus, PLURAL, SHORT_NAME, VERSION, type CelRule } from './v1alpha1.js';
 
 export type JsonSchema = {
   type?: string;
@@ -95,7 +95,7 @@ export function buildCrd(): Record<string, unknown> {
             'x-kubernetes-validations': [{
               rule: `self.metadata.name.matches('${DNS1035_LABEL}') && size(self.metadata.name) <= 63`,
               message: 'metadata.name must be a DNS-1035 label (lowercase letters, digits and "-", starting with a letter, at most 63 characters), because the Service and other children carry it: rename the resource',
-            }],
+            }, ...ROOT_CEL_RULES],
           },
         },
       }],

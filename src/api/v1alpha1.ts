@@ -232,6 +232,90 @@ export const PodMetadataSpec = z
   })
   .describe('podMetadata: extra labels and annotations for the engine pods. Default: none.');
 
+// Routing (issue 12): an InferencePool selecting the engine pods and an endpoint picker (EPP) per deployment, for a
+// Gateway API inference gateway. ../shared/reference/routing/ describes the pinned llm-d-router release.
+/** The endpoint picker image: llm-d-router v0.10.0, the release the rendered configuration and flags are checked against. */
+export const EPP_DEFAULT_IMAGE = 'ghcr.io/llm-d/llm-d-router-endpoint-picker:v0.10.0';
+/**
+ * Scheduling profiles of the endpoint picker. Default = the llm-d-router chart's default-plugins.yaml (queue 2,
+ * KV-cache utilization 2, prefix cache 3); LoadOnly = the same without the prefix-cache scorer; Auto = Default when the
+ * engine caches prefixes for this model, else LoadOnly.
+ */
+export const EPP_PROFILES = ['Auto', 'Default', 'LoadOnly'] as const;
+export type EppProfile = (typeof EPP_PROFILES)[number];
+export const EPP_FAILURE_MODES = ['FailOpen', 'FailClose'] as const;
+/** metadata.name with routing on: NAME-epp (the endpoint picker's objects) must stay a 63-character DNS label. */
+export const ROUTING_MAX_NAME_LENGTH = 59;
+const DNS1123_LABEL = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
+const DNS1123_SUBDOMAIN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
+
+export const EndpointPickerSpec = z
+  .strictObject({
+    image: z.string().min(1).max(512).default(EPP_DEFAULT_IMAGE).describe(`image: the endpoint picker image. Its configuration is decoded strictly, so an image of another llm-d-router release may refuse the configuration the operator renders (checked against v0.10.0) and not start. Default ${EPP_DEFAULT_IMAGE}.`),
+    replicas: z.number().int().min(1).max(5).default(1).describe('replicas: endpoint picker pods. Above 1 they run with leader election: only the leader is Ready and routes, the others keep their state warm and take over within a lease period (each costs the same CPU and memory as the leader). Use 2 where a restart of the picker must not interrupt routing for long. Default 1.'),
+    profile: z.enum(EPP_PROFILES).default('Auto').describe("profile: how the picker scores the engine pods. The Default profile (the llm-d chart's): least queue (weight 2), least KV-cache use (2, with engines that export it) and most cached prefix (3), which sends requests sharing a prompt prefix to the pod that holds it; it helps only when the engine caches prefixes and costs some balance when one prefix is hot. LoadOnly: queue and KV-cache use only, for engines or models without prefix caching and traffic without shared prefixes. Auto: Default when the engine caches prefixes for this model (vLLM: not for hybrid models such as LFM2 unless extraArgs has --enable-prefix-caching; SGLang: unless --disable-radix-cache; LlamaCpp: unless --no-cache-prompt), else LoadOnly. Default Auto."),
+    failureMode: z.enum(EPP_FAILURE_MODES).default('FailOpen').describe('failureMode: what the gateway does when the picker does not answer. FailOpen: it routes to a pool pod by its own load balancing, so serving goes on through a picker restart (with one replica the picker is down while it is replaced) at the cost of smart routing, priorities and flow control meanwhile. FailClose: it refuses the request; use it where the picker must admit every request (priorities or queueing must hold). Default FailOpen (the InferencePool API defaults to FailClose).'),
+  })
+  .describe('endpointPicker: the endpoint picker (llm-d-router EPP) the pool names: a Deployment, Service, ServiceAccount, Role, RoleBinding and ConfigMap named NAME-epp. Default: one replica of the pinned image with the Auto profile, failing open.');
+
+export const InferencePoolSpec = z
+  .strictObject({
+    enabled: z.boolean().default(false).describe('enabled: render an InferencePool named as the resource, selecting its engine pods, and its endpoint picker, so a Gateway API inference gateway routes each request to the pod with the shortest queue and the longest cached prefix instead of a random one. Needs the InferencePool CRD (inference.networking.k8s.io/v1) and a gateway that supports it; costs one small pod (1 CPU, 2Gi requested) per replica of the picker. Turning it on or off restarts the engine pods once (they gain or lose the llm-d.ai/engine-type label the picker reads). Default false.'),
+    endpointPicker: EndpointPickerSpec.default({ image: EPP_DEFAULT_IMAGE, replicas: 1, profile: 'Auto', failureMode: 'FailOpen' }),
+  })
+  .describe('inferencePool: the Gateway API Inference Extension pool of the engine pods and its endpoint picker. Default: disabled.');
+
+export const InferenceObjectiveSpec = z
+  .strictObject({
+    name: z.string().min(1).max(63).regex(new RegExp(DNS1123_LABEL)).describe('name: the InferenceObjective\'s name, which clients send in the x-gateway-inference-objective header to have their requests served with its priority; one object of that name per namespace. Required.'),
+    priority: z.number().int().min(-2147483648).max(2147483647).default(0).describe('priority: how important the requests are against others in the pool: when requests queue in the endpoint picker (its flow control), higher priorities are served first; negative values are allowed, and requests without an objective count as 0. Default 0.'),
+  })
+  .describe('An InferenceObjective (llm-d.ai/v1alpha2) of the pool.');
+
+const ParentReference = z
+  .strictObject({
+    group: z.string().max(253).regex(new RegExp(`^$|${DNS1123_SUBDOMAIN}`)).optional().describe('group: the parent\'s API group. Default gateway.networking.k8s.io.'),
+    kind: z.string().min(1).max(63).regex(/^[a-zA-Z]([-a-zA-Z0-9]*[a-zA-Z0-9])?$/).optional().describe('kind: the parent\'s kind. Default Gateway.'),
+    namespace: z.string().min(1).max(63).regex(new RegExp(DNS1123_LABEL)).optional().describe('namespace: the parent\'s namespace; a Gateway elsewhere must allow routes from this namespace (listeners[].allowedRoutes). Default: the resource\'s namespace.'),
+    name: z.string().min(1).max(253).describe('name: the parent\'s name, for example the inference Gateway. Required.'),
+    sectionName: z.string().min(1).max(253).regex(new RegExp(DNS1123_SUBDOMAIN)).optional().describe('sectionName: a listener of the Gateway to attach to. Default: every listener that allows the route.'),
+    port: z.number().int().min(1).max(65535).optional().describe('port: attach only to the Gateway listeners on this port. Default: any port.'),
+  })
+  .describe('A Gateway API ParentReference.');
+
+export const HttpRouteSpec = z
+  .strictObject({
+    parentRefs: z.array(ParentReference).min(1).max(8).describe('parentRefs: the Gateways (or listeners) the HTTPRoute attaches to. Required.'),
+  })
+  .describe('httpRoute: render an HTTPRoute named as the resource that sends every path (prefix /) of the parents to the InferencePool, with no request timeout (generations stream for minutes). Needs the HTTPRoute CRD (gateway.networking.k8s.io/v1); without it, write your own route to the pool. Default: no route.');
+
+export const RoutingSpec = z
+  .strictObject({
+    inferencePool: InferencePoolSpec.default({ enabled: false, endpointPicker: { image: EPP_DEFAULT_IMAGE, replicas: 1, profile: 'Auto', failureMode: 'FailOpen' } }),
+    objectives: z.array(InferenceObjectiveSpec).min(1).max(16)
+      .meta({ 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['name'] })
+      .meta(cel({ rule: 'self.all(o, self.exists_one(p, p.name == o.name))', message: 'spec.routing.objectives: each name is one InferenceObjective: remove or rename the duplicate', reason: 'FieldValueDuplicate' }))
+      .optional()
+      .describe('objectives: InferenceObjectives of the pool, one per entry, so that clients can give their requests a priority (header x-gateway-inference-objective: NAME). Needs the InferenceObjective CRD (llm-d.ai/v1alpha2); costs nothing when unused. Default: none (every request has priority 0).'),
+    httpRoute: HttpRouteSpec.optional(),
+  })
+  .describe('routing: how requests reach the engine pods besides the ClusterIP Service: through an inference gateway, an InferencePool and its endpoint picker. Default: the Service only.')
+  .meta(cel(
+    { rule: '!has(self.objectives) || self.inferencePool.enabled', message: 'spec.routing.objectives are InferenceObjectives of the InferencePool: set spec.routing.inferencePool.enabled to true, or remove spec.routing.objectives', fieldPath: '.objectives', reason: 'FieldValueForbidden' },
+    { rule: '!has(self.httpRoute) || self.inferencePool.enabled', message: 'spec.routing.httpRoute routes to the InferencePool: set spec.routing.inferencePool.enabled to true, or remove spec.routing.httpRoute', fieldPath: '.httpRoute', reason: 'FieldValueForbidden' },
+  ));
+
+/** The refusal of a name too long for NAME-epp, in the CRD's root rule and the parser's check alike. */
+export const ROUTING_NAME_MESSAGE = `metadata.name must be at most ${ROUTING_MAX_NAME_LENGTH} characters with spec.routing.inferencePool.enabled, because the endpoint picker's objects are named NAME-epp (at most 63 characters): rename the resource, or turn routing off`;
+
+/**
+ * Rules for the root of the CRD schema (they read metadata.name, which only the root may), for src/api/crd.ts to add
+ * beside its own root rule; LfmDeployment's superRefine below states the same for parsers without the CRD.
+ */
+export const ROOT_CEL_RULES: readonly CelRule[] = [
+  { rule: `!has(self.spec.routing) || !self.spec.routing.inferencePool.enabled || size(self.metadata.name) <= ${ROUTING_MAX_NAME_LENGTH}`, message: ROUTING_NAME_MESSAGE },
+];
+
 const celList = (values: readonly string[]) => `[${values.map((v) => `'${v}'`).join(', ')}]`;
 const QUANTIZATION_REFUSAL = (engine: EngineName) => `spec.quantization is not supported by ${engine}: `;
 
@@ -292,6 +376,7 @@ export const LfmDeploymentSpec = z
     rollout: RolloutSpec.default({ maxSurge: 0, maxUnavailable: 1 }),
     replicas: z.number().int().min(0).max(1000).optional().describe('replicas: desired replicas while autoscaling is off (kubectl scale, HPA and KEDA write it through the scale subresource). Must be omitted while autoscaling.enabled is true. Default: unset, which means 1.'),
     autoscaling: AutoscalingSpec.default({ enabled: false, minReplicas: 1, maxReplicas: 4, queueDepthPerReplica: 4, stabilizationWindowSeconds: 60, pendingTimeoutSeconds: 900, scrapeIntervalSeconds: 15 }),
+    routing: RoutingSpec.optional(),
   })
   .describe('spec: the desired deployment, written by the user (and spec.replicas by /scale when autoscaling is off).')
   .meta(cel(
@@ -302,7 +387,7 @@ export const LfmDeploymentSpec = z
   ));
 
 const Condition = z.strictObject({
-  type: z.string().max(316).describe('type: the condition type (Ready, Reconciling, Stalled, Scheduled).'),
+  type: z.string().max(316).describe('type: the condition type (Ready, Reconciling, Stalled, Scheduled, and RoutingReady with spec.routing.inferencePool.enabled).'),
   status: z.enum(['True', 'False', 'Unknown']).describe('status: True, False or Unknown.'),
   observedGeneration: z.number().int().min(0).optional().describe('observedGeneration: the generation the condition was computed from.'),
   lastTransitionTime: z.string().describe('lastTransitionTime: when the status last changed (RFC 3339).'),
@@ -362,7 +447,7 @@ export const AutoscalingStatus = z.strictObject({
 
 export const LfmDeploymentStatus = z.strictObject({
   observedGeneration: z.number().int().optional().describe('observedGeneration: the generation of the spec the operator last acted on.'),
-  conditions: z.array(Condition).max(16).meta({ 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['type'] }).optional().describe('conditions: Ready, Reconciling, Stalled and Scheduled with kstatus semantics.'),
+  conditions: z.array(Condition).max(16).meta({ 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['type'] }).optional().describe('conditions: Ready, Reconciling, Stalled and Scheduled with kstatus semantics; with spec.routing.inferencePool.enabled also RoutingReady, which mirrors the InferencePool\'s status.parents as gateways write them (True once a gateway accepted the pool; False with reason CRDMissing, NoParent or the gateway\'s reason otherwise). Ready never depends on RoutingReady.'),
   replicas: z.number().int().optional().describe('replicas: pods of the deployment (the scale subresource reads it).'),
   readyReplicas: z.number().int().optional().describe('readyReplicas: pods ready to serve.'),
   updatedReplicas: z.number().int().optional().describe('updatedReplicas: pods of the current revision.'),
@@ -381,6 +466,11 @@ export const LfmDeployment = z.strictObject({
   }),
   spec: LfmDeploymentSpec,
   status: LfmDeploymentStatus.optional(),
+}).superRefine((doc, ctx) => {
+  // ROOT_CEL_RULES' name rule, for parsers that run without the CRD (the zod check above restates the DNS-1035 rule too).
+  if (doc.spec.routing?.inferencePool.enabled && doc.metadata.name.length > ROUTING_MAX_NAME_LENGTH) {
+    ctx.addIssue({ code: 'custom', path: ['metadata', 'name'], message: ROUTING_NAME_MESSAGE });
+  }
 });
 
 export type LfmDeployment = z.output<typeof LfmDeployment>;

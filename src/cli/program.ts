@@ -156,6 +156,8 @@ export function buildProgram(io: CliIo): Command {
     .option('--health-probe-bind-address <addr>', 'HOST:PORT of /healthz and /readyz (default :8081)')
     .option('--vllm-image <image>', 'default vLLM image')
     .option('--sglang-image <image>', 'default SGLang image')
+    .option('--llamacpp-image <image>', 'default llama.cpp image for CPU replicas')
+    .option('--llamacpp-gpu-image <image>', 'default llama.cpp image for replicas on a GPU (its CUDA build)')
     .option('--concurrency <n>', 'reconcile workers (default 4)')
     .option('--resync-seconds <n>', 'full resync period (default 600)')
     .option('--log-level <level>', 'trace, debug, info, warn or error (default info)');

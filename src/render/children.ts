@@ -18,6 +18,8 @@ const CACHE_PATH = '/cache';
 export interface RenderOptions {
   /** Images per engine from the operator's configuration (default: the pinned ones). */
   images?: Partial<Record<EngineName, string>>;
+  /** Images per engine for pods on a GPU, where the engine has a separate GPU build (llama.cpp's CUDA image). */
+  gpuImages?: Partial<Record<EngineName, string>>;
   /** Replicas of the Deployment as observed (sizes the PDB when autoscaling owns the count). */
   observedReplicas?: number;
 }
@@ -44,6 +46,20 @@ export function buildLabels(lfmd: LfmDeployment): Record<string, string> {
   };
 }
 
+/** The pod label the endpoint picker reads to choose an engine's metric mapping (core-metrics-extractor engineLabelKey). */
+export const LABEL_EPP_ENGINE_TYPE = 'llm-d.ai/engine-type';
+/** Its value per engine: the picker's built-in vllm and sglang mappings, and the llamacpp mapping src/render/routing.ts declares. */
+export const EPP_ENGINE_TYPES: Readonly<Record<EngineName, string>> = { VLLM: 'vllm', SGLang: 'sglang', LlamaCpp: 'llamacpp' };
+
+export function isRoutingEnabled(lfmd: LfmDeployment): boolean {
+  return lfmd.spec.routing?.inferencePool.enabled === true;
+}
+
+/** The engine pods' labels for the endpoint picker: only with routing on, so that pods without routing stay as they were. */
+function buildRoutingPodLabels(lfmd: LfmDeployment): Record<string, string> {
+  return isRoutingEnabled(lfmd) ? { [LABEL_EPP_ENGINE_TYPE]: EPP_ENGINE_TYPES[lfmd.spec.engine.name] } : {};
+}
+
 export function buildOwnerReference(lfmd: LfmDeployment): V1OwnerReference[] | undefined {
   const uid = lfmd.metadata['uid'];
   if (typeof uid !== 'string') return undefined;
@@ -60,7 +76,8 @@ export function computeDesiredReplicas(lfmd: LfmDeployment): number | undefined 
 export function computeImage(lfmd: LfmDeployment, options: RenderOptions = {}): string {
   const engine = ENGINES[lfmd.spec.engine.name];
   const fallback = lfmd.spec.gpu && engine.defaultGpuImage ? engine.defaultGpuImage : engine.defaultImage;
-  return lfmd.spec.engine.image ?? options.images?.[lfmd.spec.engine.name] ?? fallback;
+  const name = lfmd.spec.engine.name;
+  return lfmd.spec.engine.image ?? (lfmd.spec.gpu ? options.gpuImages?.[name] : undefined) ?? options.images?.[name] ?? fallback;
 }
 
 export function computeEndpoint(lfmd: LfmDeployment): string {
@@ -268,7 +285,7 @@ export function renderDeployment(lfmd: LfmDeployment, plan: Plan, options: Rende
       revisionHistoryLimit: 3,
       template: {
         metadata: {
-          labels: { ...sortedRecord(spec.podMetadata?.labels), ...buildLabels(lfmd) },
+          labels: { ...sortedRecord(spec.podMetadata?.labels), ...buildLabels(lfmd), ...buildRoutingPodLabels(lfmd) },
           ...(spec.podMetadata?.annotations ? { annotations: sortedRecord(spec.podMetadata.annotations) } : {}),
         },
         spec: {

@@ -100,7 +100,9 @@ describe('LlamaCpp command lines are accepted by the engine flag table (the orac
 
   it.each(examplesOf('gguf'))('examples/%s', (file) => {
     const report = buildPlanReport(readExample(file));
-    expect(report.fits, JSON.stringify(report.reasons)).toBe(true);
+    // The examples named does-not-fit are refused on purpose (make demo shows their arithmetic); the rest fit.
+    expect(report.fits, JSON.stringify(report.reasons)).toBe(!file.includes('does-not-fit'));
+    if (!report.fits) return;
     assertAcceptedBy(engine.table, report.args, false);
   });
 

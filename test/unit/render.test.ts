@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { LfmDeployment } from '../../src/api/v1alpha1.js';
-import { renderChildren, LABEL_DEPLOYMENT } from '../../src/render/children.js';
+import { computeImage, renderChildren, LABEL_DEPLOYMENT } from '../../src/render/children.js';
 import { buildPlanReport } from '../../src/render/plan-report.js';
 import { lfmDeployment, llamaCppCpuDeployment } from '../support/builders.js';
 
@@ -182,5 +182,18 @@ describe('renderChildren for llama.cpp', () => {
     const pod = podOf(render(llamaCppCpuDeployment().cache('gguf-cache')));
     expect(pod.containers[0]!.volumeMounts).toContainEqual({ name: 'model-cache', mountPath: '/cache/huggingface', readOnly: true });
     expect(pod.containers[0]!.args).toContain('--offline');
+  });
+});
+
+describe('the engine image', () => {
+  const images = { images: { LlamaCpp: 'registry.example/llama.cpp:cpu' }, gpuImages: { LlamaCpp: 'registry.example/llama.cpp:cuda' } };
+  it("uses the operator's llama.cpp CPU image without spec.gpu and its GPU image with one; spec.engine.image wins", () => {
+    const cpu = llamaCppCpuDeployment('cpu').build();
+    const gpu = llamaCppCpuDeployment('gpu').gpu('l4-24gb').build();
+    expect(computeImage(cpu, images)).toBe('registry.example/llama.cpp:cpu');
+    expect(computeImage(gpu, images)).toBe('registry.example/llama.cpp:cuda');
+    expect(computeImage(gpu, { images: images.images })).toBe('registry.example/llama.cpp:cpu');
+    expect(computeImage(llamaCppCpuDeployment('own').image('mine:1').build(), images)).toBe('mine:1');
+    expect(computeImage(gpu)).toMatch(/server-cuda-/);
   });
 });
