@@ -49,6 +49,10 @@ verify: build ## Fail when generated files (crds/, the chart, dist/install.yaml)
 	@node dist/src/cli/main.js crd | diff -u $(CRD) - || { echo "crds/ is stale: run make generate"; exit 1; }
 	@$(MAKE) --no-print-directory verify-install
 
+.PHONY: scan
+scan: build kube-score ## kube-score over dist/install.yaml, the chart and the examples' engine pods; fails on a finding hack/scan-accepted.txt does not accept
+	@hack/scan.sh
+
 .PHONY: typecheck
 typecheck: deps ## Type-check everything (src, test, bench)
 	npm run --silent typecheck
@@ -74,7 +78,7 @@ bench-smoke: build ## The autoscaling benchmark's smoke suite (every policy on f
 	node dist/bench/autoscaling/main.js --suite --smoke > /dev/null
 
 .PHONY: test
-test: typecheck lint verify test-unit bench-smoke test-integration ## Everything CI runs: typecheck, lint, verify, unit tests, the benchmark smoke suite, integration tests
+test: typecheck lint verify scan test-unit bench-smoke test-integration ## Everything CI runs: typecheck, lint, verify, the manifest scan, unit tests, the benchmark smoke suite, integration tests
 
 .PHONY: bench
 bench: build tools ## Benchmarks: autoscaling on the Azure trace, and reconcile throughput against the API server's limit

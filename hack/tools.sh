@@ -4,14 +4,18 @@
 #
 #   ${XDG_CACHE_HOME:-$HOME/.cache}/lfm-operator/tools-k8s-<v>_etcd-<v>_kwok-<v>_helm-<v>/
 #     kube-apiserver kube-controller-manager kube-scheduler kubectl etcd kwok helm
+#   ${XDG_CACHE_HOME:-$HOME/.cache}/lfm-operator/tools-kube-score-<v>/
+#     kube-score   the manifest scanner of `make scan` (hack/scan.sh); a directory of its
+#                  own, so that bumping it never rebuilds the control plane
 #
 # The versions come from the helper modules under tools/ (tools/*/go.mod, go.sum):
 # bump a version there and the next run builds into a new directory.
 #
 # Usage:
-#   hack/tools.sh               build whatever is missing (no-op, <1 s, when all exist)
-#   hack/tools.sh --print-dir   print the binaries' directory and exit (builds nothing)
-#   hack/tools.sh GROUP...      build only these groups if missing: k8s etcd kwok helm
+#   hack/tools.sh               build the control plane if missing (no-op, <1 s, when all exist)
+#   hack/tools.sh --print-dir   print the control plane's directory and exit (builds nothing)
+#   hack/tools.sh --print-dir kube-score   print kube-score's directory and exit
+#   hack/tools.sh GROUP...      build only these groups if missing: k8s etcd kwok helm kube-score
 #
 # Each group is built into a temporary directory next to the target and then renamed
 # into place, so an interrupted build never leaves a partial binary. Go's own module
@@ -30,28 +34,32 @@ K8S_VERSION=$(modver k8s k8s.io/kubernetes)
 ETCD_VERSION=$(modver etcd go.etcd.io/etcd/server/v3)
 KWOK_VERSION=$(modver kwok sigs.k8s.io/kwok)
 HELM_VERSION=$(modver helm helm.sh/helm/v3)
-for v in K8S_VERSION ETCD_VERSION KWOK_VERSION HELM_VERSION; do
+KUBE_SCORE_VERSION=$(modver kube-score github.com/zegl/kube-score)
+for v in K8S_VERSION ETCD_VERSION KWOK_VERSION HELM_VERSION KUBE_SCORE_VERSION; do
   [[ -n ${!v} ]] || { echo "tools.sh: cannot read $v from $SRC/*/go.mod" >&2; exit 1; }
 done
 
 KEY="k8s-${K8S_VERSION}_etcd-${ETCD_VERSION}_kwok-${KWOK_VERSION}_helm-${HELM_VERSION}"
 CACHE_ROOT="${XDG_CACHE_HOME:-$HOME/.cache}/lfm-operator"
 DIR="$CACHE_ROOT/tools-$KEY"
+KUBE_SCORE_DIR="$CACHE_ROOT/tools-kube-score-$KUBE_SCORE_VERSION"
 
 K8S_BINS=(kube-apiserver kube-controller-manager kube-scheduler kubectl)
 ALL_GROUPS=(k8s etcd kwok helm)
 group_bins() {
   case $1 in
     k8s) echo "${K8S_BINS[*]}" ;;
-    etcd | kwok | helm) echo "$1" ;;
-    *) echo "tools.sh: unknown group '$1' (expected: ${ALL_GROUPS[*]})" >&2; exit 2 ;;
+    etcd | kwok | helm | kube-score) echo "$1" ;;
+    *) echo "tools.sh: unknown group '$1' (expected: ${ALL_GROUPS[*]} kube-score)" >&2; exit 2 ;;
   esac
 }
+# group_dir GROUP: where the group's binaries live.
+group_dir() { if [[ $1 == kube-score ]]; then echo "$KUBE_SCORE_DIR"; else echo "$DIR"; fi; }
 
 groups=()
 for arg in "$@"; do
   case $arg in
-    --print-dir) echo "$DIR"; exit 0 ;;
+    --print-dir) group_bins "${2:-k8s}" >/dev/null; group_dir "${2:-k8s}"; exit 0 ;;
     -h | --help) sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"; exit 0 ;;
     -*) echo "tools.sh: unknown option $arg" >&2; exit 2 ;;
     *) group_bins "$arg" >/dev/null; groups+=("$arg") ;;
@@ -63,7 +71,7 @@ missing_groups() {
   local g b
   for g in "${groups[@]}"; do
     for b in $(group_bins "$g"); do
-      if [[ ! -x $DIR/$b ]]; then echo "$g"; break; fi
+      if [[ ! -x $(group_dir "$g")/$b ]]; then echo "$g"; break; fi
     done
   done
 }
@@ -93,7 +101,7 @@ if command -v flock >/dev/null; then
   rm -rf "$CACHE_ROOT"/.tools-build-* # leftovers of killed builds (we hold the lock)
 fi
 
-mkdir -p "$DIR"
+for g in "${todo[@]}"; do mkdir -p "$(group_dir "$g")"; done
 TMP=$(mktemp -d "$CACHE_ROOT/.tools-build-XXXXXX")
 BUILD_PID=
 cleanup() {
@@ -107,8 +115,9 @@ trap 'say "interrupted"; exit 130' INT TERM
 
 export CGO_ENABLED=0
 SETSID=$(command -v setsid >/dev/null && echo "setsid -w" || true)
-say "Go $(go env GOVERSION); building ${todo[*]} into $DIR"
-say "(cold, on 2 cores: ~6 min for k8s, ~3 min for the rest; Go's build cache makes reruns fast)"
+dirs=$(for g in "${todo[@]}"; do group_dir "$g"; done | sort -u | paste -sd' ')
+say "Go $(go env GOVERSION); building ${todo[*]} into $dirs"
+say "(cold, on 2 cores: ~6 min for k8s, ~3 min for etcd, kwok and helm, ~4 min for kube-score; Go's build cache makes reruns fast)"
 
 # gobuild GROUP ARGS...: runs `go build -v -trimpath ARGS` in tools/GROUP, printing a
 # heartbeat every 30 s so a long build never looks hung.
@@ -145,7 +154,7 @@ install_bins() {
   local b
   for b in $(group_bins "$1"); do
     [[ -x $TMP/out/$b ]] || { say "build of $1 produced no $b" >&2; exit 1; }
-    mv -f "$TMP/out/$b" "$DIR/$b"
+    mv -f "$TMP/out/$b" "$(group_dir "$1")/$b"
   done
 }
 
@@ -182,8 +191,12 @@ for g in "${todo[@]}"; do
       done
       gobuild helm -ldflags "-s -w $X" -o "$TMP/out/helm" helm.sh/helm/v3/cmd/helm
       ;;
+    kube-score)
+      gobuild kube-score -ldflags "-s -w -X main.version=$KUBE_SCORE_VERSION" -o "$TMP/out/kube-score" \
+        github.com/zegl/kube-score/cmd/kube-score
+      ;;
   esac
   install_bins "$g"
 done
 
-say "done: $DIR"
+say "done: $dirs"

@@ -220,7 +220,7 @@ export const ResourcesSpec = z
   .strictObject({
     cpu: quantity('cpu', 'CPU request per pod. Default: 4 per GPU, at least 8; spec.cpu.cores (request and limit) when set.').optional(),
     memory: quantity('memory', 'host memory request per pod (loading weights goes through host RAM). Default: the weights per replica plus 16Gi, plus /dev/shm; with LlamaCpp, the memoryGiBPerReplica of the plan (request and limit).').optional(),
-    ephemeralStorage: quantity('ephemeralStorage', 'ephemeral storage request per pod (downloaded weights with cache type None). Default: the checkpoint size plus 10Gi, or 10Gi with a PersistentVolumeClaim cache.').optional(),
+    ephemeralStorage: quantity('ephemeralStorage', 'ephemeral storage request and limit per pod (downloaded weights with cache type None, the engine\'s caches and /tmp). Default: the checkpoint size plus 10Gi, or 10Gi with a PersistentVolumeClaim cache.').optional(),
     shm: quantity('shm', 'size of the memory-backed /dev/shm. Default 2Gi for one GPU, 16Gi with more.').optional(),
   })
   .describe('resources: overrides for the pod requests the planner derives. Default: derived from the plan.');
@@ -231,6 +231,23 @@ export const PodMetadataSpec = z
     annotations: z.record(z.string().max(316), z.string().max(4096)).optional().describe('annotations: extra annotations on the engine pods, for example for a service mesh or log shipping. Default: none.'),
   })
   .describe('podMetadata: extra labels and annotations for the engine pods. Default: none.');
+
+/** The engine pods' identity when spec.security leaves it unset: above 10000, so that it is no user of the node. */
+export const ENGINE_SECURITY_DEFAULTS = { runAsUser: 65532, runAsGroup: 65532, fsGroup: 65532 } as const;
+const ID = z.number().int().min(1).max(2147483647);
+
+export const SecuritySpec = z
+  .strictObject({
+    runAsUser: ID.optional().describe(`runAsUser: the UID the engine runs as. The engines' images run as any UID: everything they write is on the pod's volumes (HOME, the caches and /tmp), which the pod owns. Default ${ENGINE_SECURITY_DEFAULTS.runAsUser}.`),
+    runAsGroup: ID.optional().describe(`runAsGroup: the GID the engine runs as. Default ${ENGINE_SECURITY_DEFAULTS.runAsGroup}.`),
+    fsGroup: ID.optional().describe(`fsGroup: the group the pod's writable volumes belong to (claims mounted read-only keep their owners; their files must be readable by the engine's UID or this group). Default ${ENGINE_SECURITY_DEFAULTS.fsGroup}.`),
+    readOnlyRootFilesystem: z.boolean().optional().describe("readOnlyRootFilesystem: false lets the engine write anywhere in its image's file system, for an image that writes outside HOME, the caches and /tmp. It gives up that a compromised engine cannot change the code it runs nor leave tools behind in the container (until the pod is replaced). Default true."),
+    runAsRoot: z.boolean().optional().describe('runAsRoot: true runs the engine as UID 0 and GID 0 (runAsNonRoot false), for an image that cannot run as another user. It gives up the non-root identity: the engine owns every file of its image, and a process that escapes the container is root on the node unless the node maps user namespaces. Privilege escalation stays off, every capability stays dropped and seccomp stays RuntimeDefault; a namespace that enforces Pod Security "restricted" refuses such pods. Default false.'),
+  })
+  .describe(`security: the engine pods' security posture. By default the engine runs as UID and GID ${ENGINE_SECURITY_DEFAULTS.runAsUser} (non-root), on a read-only root file system with writable emptyDir volumes for HOME, its caches and /tmp, without privilege escalation, with every Linux capability dropped, seccomp RuntimeDefault and no service account token. Relax it only for an image that needs it. Default: that posture.`)
+  .meta(cel(
+    { rule: '!(has(self.runAsRoot) && self.runAsRoot) || (!has(self.runAsUser) && !has(self.runAsGroup))', message: 'spec.security.runAsRoot runs the engine as UID 0 and GID 0: remove spec.security.runAsUser and spec.security.runAsGroup, or set runAsRoot to false', fieldPath: '.runAsRoot', reason: 'FieldValueForbidden' },
+  ));
 
 // Routing (issue 12): an InferencePool selecting the engine pods and an endpoint picker (EPP) per deployment, for a
 // Gateway API inference gateway. ../shared/reference/routing/ describes the pinned llm-d-router release.
@@ -373,6 +390,7 @@ export const LfmDeploymentSpec = z
     serving: ServingSpec.default({ gpuMemoryUtilization: 0.9, startupTimeoutSeconds: 1800, drainSeconds: 120 }),
     resources: ResourcesSpec.optional(),
     podMetadata: PodMetadataSpec.optional(),
+    security: SecuritySpec.optional(),
     rollout: RolloutSpec.default({ maxSurge: 0, maxUnavailable: 1 }),
     replicas: z.number().int().min(0).max(1000).optional().describe('replicas: desired replicas while autoscaling is off (kubectl scale, HPA and KEDA write it through the scale subresource). Must be omitted while autoscaling.enabled is true. Default: unset, which means 1.'),
     autoscaling: AutoscalingSpec.default({ enabled: false, minReplicas: 1, maxReplicas: 4, queueDepthPerReplica: 4, stabilizationWindowSeconds: 60, pendingTimeoutSeconds: 900, scrapeIntervalSeconds: 15 }),

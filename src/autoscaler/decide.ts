@@ -127,6 +127,11 @@ export interface DecideInput {
   batchLimit?: number;
   /** Requests held at the gateway (an endpoint picker's flow-control queue): waiting like the engines' queues. */
   gatewayWaiting?: number;
+  /**
+   * The request path has a gateway queue (routing on) but no endpoint picker answered its scrape: requests may wait
+   * there unseen, so the count is held as for a silent pod (no scale-down) until one answers.
+   */
+  gatewaySilent?: boolean;
 }
 
 export interface ScaleLoad {
@@ -454,17 +459,19 @@ interface ObservedLoad extends MeasuredLoad {
   blind: boolean;
   /** Ready pods without a fresh sample. */
   silent: number;
-  /** blind, or a Ready pod silent: no scale-down. */
+  /** The gateway's queue is expected but unknown (DecideInput.gatewaySilent). */
+  gatewaySilent: boolean;
+  /** blind, a Ready pod silent, or the gateway silent: no scale-down. */
   holding: boolean;
 }
 
 /** measureLoad's result plus the requests held at a gateway, and the Ready pods it does not cover. */
-function observeLoad(measured: MeasuredLoad, ready: number, gatewayWaiting: number | undefined): ObservedLoad {
+function observeLoad(measured: MeasuredLoad, ready: number, gatewayWaiting: number | undefined, gatewaySilent = false): ObservedLoad {
   // Requests held at a gateway wait like those in the engines' queues (and only there while the engines run full).
   const m = { ...measured, waiting: measured.waiting + Math.max(0, gatewayWaiting ?? 0) };
   const blind = ready === 0 || m.reporting === 0 || (m.hasTarget && m.withRates === 0);
   const silent = ready - m.reporting;
-  return { ...m, missing: ready - (m.hasTarget ? m.withRates : m.reporting), blind, silent, holding: blind || silent > 0 };
+  return { ...m, missing: ready - (m.hasTarget ? m.withRates : m.reporting), blind, silent, gatewaySilent, holding: blind || silent > 0 || gatewaySilent };
 }
 
 /** The previous decision, as far as this one continues it. */
@@ -647,7 +654,10 @@ export function chooseDesired(c: ChoiceInput): Choice {
     };
   }
   if (c.holding && c.up < kept) {
-    return { desiredReplicas: kept, reason: 'MetricsMissing', message: `${c.silent} of ${r} Ready pods do not answer their scrape: holding ${kept}; no scale-down while one is silent` };
+    const message = c.silent > 0
+      ? `${c.silent} of ${r} Ready pods do not answer their scrape: holding ${kept}; no scale-down while one is silent`
+      : `the endpoint picker does not answer its scrape, so the gateway's queue is unknown: holding ${kept}; no scale-down until it answers`;
+    return { desiredReplicas: kept, reason: 'MetricsMissing', message };
   }
   if (downTo < kept) {
     const message = `${c.loadText}; the highest recommendation of the last ${c.holdSeconds}s is ${c.windowMax}` +
@@ -879,7 +889,7 @@ export function decide(input: DecideInput): ScaleDecision {
   const { now, min, max } = clock;
   const pods = classifyPods(input.pods, input.refusedReplicas ?? 0);
   const fresh = selectFresh(input.samples, pods.readyNames, now, clock.intervalMs);
-  const m = observeLoad(measureLoad(policy, fresh), pods.ready, input.gatewayWaiting);
+  const m = observeLoad(measureLoad(policy, fresh), pods.ready, input.gatewayWaiting, input.gatewaySilent);
   const history = readHistory(input, clock);
   const { previousDesired, learned } = history;
   const need = estimateNeed({ input, clock, pods, m, history });

@@ -4,6 +4,7 @@
 import type { KubeList, KubeObject, ResourceType, WatchEvent } from '../kube/client.js';
 import { isGone } from '../kube/client.js';
 import { LABEL_DEPLOYMENT as POD_SELECTOR_LABEL } from '../render/children.js';
+import { LABEL_ENDPOINT_PICKER } from '../render/routing.js';
 
 export type InformerEvent = 'add' | 'update' | 'delete';
 
@@ -244,4 +245,16 @@ export class InformerSet<T extends KubeObject> implements Cache<T> {
 /** The pods of one LfmDeployment, by its selector label. */
 export function listPodsOf<T extends KubeObject>(pods: Cache<T>, namespace: string, name: string): T[] {
   return pods.list().filter((p) => p.metadata?.namespace === namespace && p.metadata?.labels?.[POD_SELECTOR_LABEL] === name);
+}
+
+/**
+ * The label on the pods of an LfmDeployment's endpoint picker (NAME-epp renders it with the LfmDeployment's name as
+ * value). EPP pods never carry the deployment label, so the engine pods' cache (selected by that label) does not hold
+ * them: the operator caches them apart, selected by this label.
+ */
+export { LABEL_ENDPOINT_PICKER };
+
+/** The endpoint picker pods of one LfmDeployment, by their label. */
+export function listEndpointPickerPodsOf<T extends KubeObject>(pods: Cache<T>, namespace: string, name: string): T[] {
+  return pods.list().filter((p) => p.metadata?.namespace === namespace && p.metadata?.labels?.[LABEL_ENDPOINT_PICKER] === name);
 }

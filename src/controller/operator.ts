@@ -3,15 +3,17 @@
 // resync, and a clean shutdown. All decisions live in pure code; this file only moves events and results.
 import http from 'node:http';
 import type { KubeObject } from '../kube/client.js';
-import { KubeClient, RESOURCES } from '../kube/client.js';
+import { isNotFound, KubeClient, RESOURCES } from '../kube/client.js';
 import { EventRecorder } from '../kube/events.js';
 import { LABEL_DEPLOYMENT } from '../render/children.js';
+import { ENDPOINT_PICKER_KINDS, LABEL_ROUTING, ROUTING_KINDS, type RoutingKind } from '../render/routing.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { OperatorMetrics } from '../telemetry/metrics.js';
 import type { OperatorConfig } from './config.js';
-import { InformerSet, objectKey, stripForCache } from './informer.js';
+import { InformerSet, LABEL_ENDPOINT_PICKER, objectKey, stripForCache } from './informer.js';
+import { readGroupVersionWith, RoutingDiscovery, type KindAvailability } from './discovery.js';
 import { LeaderElector } from './leader-election.js';
-import { Reconciler } from './reconcile.js';
+import { Reconciler, type LabelledRoutingKind } from './reconcile.js';
 import { WorkQueue } from './workqueue.js';
 
 export interface OperatorHooks {
@@ -25,6 +27,13 @@ export interface OperatorCaches {
   services: InformerSet<KubeObject>;
   podDisruptionBudgets: InformerSet<KubeObject>;
   pods: InformerSet<KubeObject>;
+  /** The endpoint pickers' pods (label LABEL_ENDPOINT_PICKER), which the engine pods' selector leaves out. */
+  endpointPickerPods: InformerSet<KubeObject>;
+}
+
+/** spec.routing.inferencePool.enabled, read from the object as stored (it need not parse). */
+function usesRouting(raw: KubeObject): boolean {
+  return (raw as { spec?: { routing?: { inferencePool?: { enabled?: unknown } } } }).spec?.routing?.inferencePool?.enabled === true;
 }
 
 function parseAddress(address: string): { host: string; port: number } {
@@ -57,6 +66,12 @@ export class Operator {
   private leading = false;
   private ready = false;
   private leaderTask?: { stop: () => Promise<void> };
+  /** The request path: which optional kinds the API server serves, and the caches of its objects. */
+  private readonly discovery: RoutingDiscovery;
+  private readonly routingCaches: Record<LabelledRoutingKind, InformerSet<KubeObject>>;
+  /** One informer per optional kind while the API server serves it (started and stopped as discovery finds it). */
+  private readonly kindCaches = new Map<RoutingKind, InformerSet<KubeObject>>();
+  private started = false;
   /** Where the health and metrics servers listen, once started. */
   readonly addresses: { health?: string; metrics?: string } = {};
 
@@ -79,27 +94,81 @@ export class Operator {
       services: new InformerSet(this.client, RESOURCES.service, ns, informerOptions('services')),
       podDisruptionBudgets: new InformerSet(this.client, RESOURCES.podDisruptionBudget, ns, informerOptions('poddisruptionbudgets')),
       pods: new InformerSet(this.client, RESOURCES.pod, ns, { labelSelector: LABEL_DEPLOYMENT, ...informerOptions('pods') }),
+      // A label selector cannot say "either label" (its requirements are ANDed), so the EPP pods, which never carry
+      // LABEL_DEPLOYMENT, have an informer of their own; the autoscaler reads their flow-control queue.
+      endpointPickerPods: new InformerSet(this.client, RESOURCES.pod, ns, { labelSelector: LABEL_ENDPOINT_PICKER, ...informerOptions('endpointpickerpods') }),
     };
+    // The endpoint picker's ServiceAccounts, Roles, RoleBindings and ConfigMaps are cached by the routing label: every
+    // namespace holds many objects of these kinds (a whole cache would cost memory for nothing).
+    const labelled = (kind: LabelledRoutingKind) => new InformerSet<KubeObject>(this.client, ENDPOINT_PICKER_KINDS[kind], ns, { labelSelector: LABEL_ROUTING, ...informerOptions(ENDPOINT_PICKER_KINDS[kind].plural) });
+    this.routingCaches = { serviceAccount: labelled('serviceAccount'), role: labelled('role'), roleBinding: labelled('roleBinding'), configMap: labelled('configMap') };
+    this.discovery = new RoutingDiscovery(readGroupVersionWith(this.client), { onError: (err) => log.warn({ err: (err as Error).message }, 'API discovery of the routing kinds failed') });
+    this.discovery.onChange((now, before) => this.onRoutingKindsChanged(now, before));
     this.events = new EventRecorder(this.client, { component: 'lfm-operator', instance: config.identity }, (err) => log.warn({ err: err.message }, 'could not record event'));
     this.reconciler = new Reconciler({
       client: this.client,
       ...this.caches,
-      renderOptions: { images: { VLLM: config.vllmImage, SGLang: config.sglangImage } },
+      renderOptions: {
+        images: { VLLM: config.vllmImage, SGLang: config.sglangImage, LlamaCpp: config.llamacppImage },
+        gpuImages: { LlamaCpp: config.llamacppGpuImage },
+      },
       events: this.events,
+      routing: { discovery: this.discovery, labelled: this.routingCaches, kindCache: (kind) => this.kindCaches.get(kind) },
     });
     this.caches.lfmDeployments.on((_e, obj) => this.enqueue(objectKey(obj)));
     // A child event re-runs the whole reconcile of the LfmDeployment of the same name (level-triggered); a pod's
     // owner is in its selector label.
-    for (const cache of [this.caches.deployments, this.caches.services, this.caches.podDisruptionBudgets]) {
-      cache.on((_e, obj) => {
-        const key = objectKey(obj);
-        if (this.caches.lfmDeployments.get(key)) this.enqueue(key);
-      });
+    for (const cache of [this.caches.deployments, this.caches.services, this.caches.podDisruptionBudgets, ...Object.values(this.routingCaches)]) {
+      cache.on((_e, obj) => this.enqueueOwnersOf(obj));
     }
     this.caches.pods.on((_e, obj) => {
       const owner = obj.metadata?.labels?.[LABEL_DEPLOYMENT];
       if (owner && obj.metadata?.namespace) this.enqueue(`${obj.metadata.namespace}/${owner}`);
     });
+  }
+
+  /**
+   * Enqueues the LfmDeployment a child belongs to: the one of the child's name (the engine's children, the pool, the
+   * route, and a foreign object holding such a name) and the one its routing label names (the endpoint picker's
+   * objects NAME-epp, the objectives).
+   */
+  private enqueueOwnersOf(obj: KubeObject): void {
+    const ns = obj.metadata?.namespace;
+    if (!ns) return;
+    for (const name of new Set([obj.metadata?.name, obj.metadata?.labels?.[LABEL_ROUTING]])) {
+      if (name && this.caches.lfmDeployments.get(`${ns}/${name}`)) this.enqueue(`${ns}/${name}`);
+    }
+  }
+
+  /**
+   * Starts an informer for each optional kind the API server now serves (the gateways' writes to a pool's
+   * status.parents reach RoutingReady through the InferencePool informer), stops those of kinds no longer served, and
+   * reconciles the resources with routing.
+   */
+  private onRoutingKindsChanged(now: KindAvailability, before: KindAvailability | undefined): void {
+    for (const kind of Object.keys(ROUTING_KINDS) as RoutingKind[]) {
+      const cache = this.kindCaches.get(kind);
+      if (now[kind] && !cache) {
+        const type = ROUTING_KINDS[kind];
+        const created = new InformerSet<KubeObject>(this.client, type, this.config.namespaces, {
+          transform: stripForCache,
+          onError: (err: unknown, attempt: number) => {
+            this.metrics.informerRestarts.inc({ resource: type.plural });
+            this.log.warn({ resource: type.plural, attempt, err: (err as Error).message }, 'list-watch failed; restarting with backoff');
+            // 404: the CRD was removed; discovery stops this informer.
+            if (isNotFound(err)) this.discovery.refresh().catch(() => undefined);
+          },
+        });
+        created.on((_e, obj) => this.enqueueOwnersOf(obj));
+        this.kindCaches.set(kind, created);
+        if (this.started) created.start();
+      } else if (!now[kind] && cache) {
+        this.kindCaches.delete(kind);
+        cache.stop().catch(() => undefined);
+      }
+    }
+    this.log.info({ kinds: now }, before ? 'the served routing kinds changed' : 'discovered the routing kinds');
+    for (const obj of this.caches.lfmDeployments.list()) if (usesRouting(obj)) this.enqueue(objectKey(obj));
   }
 
   enqueue(key: string): void {
@@ -110,8 +179,12 @@ export class Operator {
 
   async start(): Promise<void> {
     await this.startServers();
-    for (const c of Object.values(this.caches)) c.start();
-    await Promise.all(Object.values(this.caches).map((c) => c.waitForSync()));
+    // Before the caches start, so that those of the optional kinds start with them; a failure is retried on demand.
+    await this.discovery.refresh().catch(() => undefined);
+    this.started = true;
+    const caches = [...Object.values(this.caches), ...Object.values(this.routingCaches), ...this.kindCaches.values()];
+    for (const c of caches) c.start();
+    await Promise.all(caches.map((c) => c.waitForSync()));
     this.ready = true;
     this.log.info({ namespaces: this.config.namespaces.length ? this.config.namespaces : 'all' }, 'caches synced');
     if (this.config.leaderElect) {
@@ -206,7 +279,7 @@ export class Operator {
     await Promise.all(this.workers);
     await this.events.flush();
     await this.elector?.stop();
-    await Promise.all(Object.values(this.caches).map((c) => c.stop()));
+    await Promise.all([...Object.values(this.caches), ...Object.values(this.routingCaches), ...this.kindCaches.values()].map((c) => c.stop()));
     await Promise.all(this.servers.map((s) => new Promise((r) => s.close(r))));
   }
 }

@@ -7,17 +7,22 @@
 //   4. server-side apply each child that differs from what is observed (a no-op resync writes nothing), handing
 //      the Deployment's spec.replicas to lfm-autoscaler while autoscaling is on;
 //   5. prune children no longer desired (the PodDisruptionBudget below 2 replicas);
+//   5r. the request path (spec.routing): prune what routing no longer wants (from caches alone, so a resource
+//      without routing costs no request), then, with routing on, refuse to adopt and apply its children whose
+//      optional kinds the cluster serves (RoutingDiscovery);
 //   6. compute status with pure code and apply it only when it changed; record Events on transitions.
 import type { V1Deployment, V1Pod } from '@kubernetes/client-node';
 import { parseLfmDeployment } from '../api/parse.js';
-import { LfmDeployment, LfmDeploymentStatus, type PlanStatus } from '../api/v1alpha1.js';
+import { LfmDeployment, LfmDeploymentStatus, type Condition, type PlanStatus } from '../api/v1alpha1.js';
 import type { EventRecorder, EventType } from '../kube/events.js';
-import { RESOURCES, ApiError, type KubeClient, type KubeObject, type ResourceType } from '../kube/client.js';
+import { RESOURCES, ApiError, isNotFound, type KubeClient, type KubeObject, type ResourceType } from '../kube/client.js';
 import { AUTOSCALER_FIELD_MANAGER, FIELD_MANAGER, renderChildren, type RenderOptions } from '../render/children.js';
 import { buildPlanReport, type PlanReport } from '../render/plan-report.js';
-import { computeInvalidStatus, computeStatus, isStatusCurrent, type ObservedState } from '../status/compute.js';
+import { buildEndpointPickerName, ENDPOINT_PICKER_KINDS, renderRoutingChildren, ROUTING_KINDS, type RoutingChild, type RoutingKind } from '../render/routing.js';
+import { computeInvalidStatus, computeStatus, isStatusCurrent, type ObservedState, type RoutingObservation } from '../status/compute.js';
 import type { Logger } from '../telemetry/logger.js';
 import { isSubset, ownsField } from './compare.js';
+import { findMissingKinds, type KindAvailability } from './discovery.js';
 import { listPodsOf, type Cache } from './informer.js';
 
 export interface ReconcileResult {
@@ -38,6 +43,19 @@ export interface ReconcilerDeps {
   renderOptions: RenderOptions;
   events: EventRecorder;
   now?: () => Date;
+  /** The request path's children; without it, spec.routing is ignored. */
+  routing?: RoutingDeps;
+}
+
+/** The endpoint picker's kinds that are cached by label (LABEL_ROUTING) rather than whole: there are many of them. */
+export type LabelledRoutingKind = 'serviceAccount' | 'role' | 'roleBinding' | 'configMap';
+
+export interface RoutingDeps {
+  discovery: { current(): Promise<KindAvailability>; invalidate(): void };
+  /** The endpoint picker's ServiceAccounts, Roles, RoleBindings and ConfigMaps: the objects labelled LABEL_ROUTING. */
+  labelled: Readonly<Record<LabelledRoutingKind, Cache<KubeObject>>>;
+  /** Every object of an optional kind in the watched namespaces, while the API server serves the kind. */
+  kindCache(kind: RoutingKind): Cache<KubeObject> | undefined;
 }
 
 type Child = { type: ResourceType; desired?: KubeObject; cache: Cache<KubeObject> };
@@ -52,12 +70,19 @@ interface ReconcileTarget {
   log: Logger;
 }
 
-/** What applying the children did: the writes made, and a blocker status reports (Stalled). */
+/** What applying the children did: the writes made, a blocker status reports (Stalled), and the request path. */
 interface ChildrenOutcome {
   writes: number;
   nameConflict?: ObservedState['nameConflict'];
   applyError?: string;
+  routing?: { missingKinds: RoutingKind[]; pool?: KubeObject };
 }
+
+/** A routing child as it is desired and as it was observed (cache, else a GET). */
+interface ObservedRoutingChild { child: RoutingChild; observed: KubeObject | undefined }
+
+/** An object of the request path that exists and is ours. */
+interface OwnedRoutingObject { type: ResourceType; obj: KubeObject }
 
 /** The Deployment to apply, what the cache holds of it, and the autoscaling policy that decides who owns replicas. */
 interface DeploymentApply {
@@ -93,7 +118,11 @@ export class Reconciler {
     const writes = outcome.writes + await this.applyStatus(raw, lfmd.status, status);
 
     const reconciling = status.conditions?.find((c) => c.type === 'Reconciling')?.status === 'True';
-    return { writes, ...(reconciling ? { requeueAfterMs: 30_000 } : {}), ...(report.invalid ? { invalid: true } : {}) };
+    // A CRD installed later, or a conflicting object of a kind cached by label (its deletion is not seen), is
+    // noticed at the next look: discovery is refreshed on demand every 30 s.
+    const routing = status.conditions?.find((c) => c.type === 'RoutingReady');
+    const routingWaits = routing?.status === 'False' && (routing.reason === 'CRDMissing' || routing.reason === 'NameConflict');
+    return { writes, ...(reconciling || routingWaits ? { requeueAfterMs: 30_000 } : {}), ...(report.invalid ? { invalid: true } : {}) };
   }
 
   /** Renders the children (steps 2-5): refuses to adopt, applies what differs, prunes what is no longer desired. */
@@ -110,6 +139,7 @@ export class Reconciler {
         }
         outcome.writes += await this.applyChild(target, child, observed);
       }
+      if (!outcome.nameConflict && this.d.routing) await this.reconcileRouting(target, plan, this.d.routing, outcome);
     } catch (err) {
       // 409: a conflict with another field manager, most likely an object of the child's name that appeared after
       // our cache last looked (a create-only apply is not forced); retried, the cache then shows a NameConflict.
@@ -129,6 +159,115 @@ export class Reconciler {
       { type: RESOURCES.service, desired: children.service as KubeObject, cache: this.d.services },
       { type: RESOURCES.podDisruptionBudget, desired: children.podDisruptionBudget as KubeObject | undefined, cache: this.d.podDisruptionBudgets },
     ];
+  }
+
+  /**
+   * Step 5r: prunes the routing children no longer desired, then applies the desired ones whose kinds the cluster
+   * serves, unless one of their names is held by an object that is not ours (NameConflict: nothing is applied).
+   */
+  private async reconcileRouting(target: ReconcileTarget, plan: PlanReport['plan'], routing: RoutingDeps, outcome: ChildrenOutcome): Promise<void> {
+    const desired = renderRoutingChildren(target.lfmd, plan);
+    outcome.writes += await this.pruneRouting(target, desired, routing);
+    if (desired.length === 0) return;
+    const available = await routing.discovery.current();
+    outcome.routing = { missingKinds: findMissingKinds(desired, available) };
+    const usable = desired.filter((c) => c.needs.every((k) => available[k]));
+    const observed = await Promise.all(usable.map(async (child) => ({ child, observed: await this.observeRoutingChild(target, child, routing) })));
+    const taken = observed.find((o) => o.observed && !isOwnedBy(o.observed, target.uid));
+    if (taken) {
+      outcome.nameConflict = { kind: taken.child.type.kind, name: taken.child.object.metadata.name };
+      return;
+    }
+    for (const o of observed) {
+      const { writes, object } = await this.applyRoutingChild(target, o, routing);
+      outcome.writes += writes;
+      if (o.child.type === ROUTING_KINDS.inferencePool) outcome.routing.pool = object;
+    }
+  }
+
+  /** The cache that holds a routing child's kind: whole for Deployments, Services and the optional kinds, else by label. */
+  private routingCacheOf(type: ResourceType, routing: RoutingDeps): Cache<KubeObject> | undefined {
+    const p = ENDPOINT_PICKER_KINDS;
+    const byPlural: Record<string, () => Cache<KubeObject> | undefined> = {
+      [p.deployment.plural]: () => this.d.deployments,
+      [p.service.plural]: () => this.d.services,
+      [p.serviceAccount.plural]: () => routing.labelled.serviceAccount,
+      [p.role.plural]: () => routing.labelled.role,
+      [p.roleBinding.plural]: () => routing.labelled.roleBinding,
+      [p.configMap.plural]: () => routing.labelled.configMap,
+      [ROUTING_KINDS.inferencePool.plural]: () => routing.kindCache('inferencePool'),
+      [ROUTING_KINDS.inferenceObjective.plural]: () => routing.kindCache('inferenceObjective'),
+      [ROUTING_KINDS.httpRoute.plural]: () => routing.kindCache('httpRoute'),
+    };
+    return byPlural[type.plural]?.();
+  }
+
+  /**
+   * A routing child as it exists: from its cache, else by a GET. A kind cached by label misses an object of the
+   * child's name without our label (which must be refused, not adopted), and an optional kind's cache may not have
+   * synced yet; the GET happens only while the child is missing from the cache (creation, or a conflict).
+   */
+  private async observeRoutingChild(target: ReconcileTarget, child: RoutingChild, routing: RoutingDeps): Promise<KubeObject | undefined> {
+    const name = child.object.metadata.name;
+    const cached = this.routingCacheOf(child.type, routing)?.get(`${target.namespace}/${name}`);
+    if (cached) return cached;
+    try {
+      return await this.d.client.get<KubeObject>(child.type, target.namespace, name);
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  private async applyRoutingChild(target: ReconcileTarget, { child, observed }: ObservedRoutingChild, routing: RoutingDeps): Promise<{ writes: number; object: KubeObject | undefined }> {
+    if (observed && isSubset(child.object, observed)) return { writes: 0, object: observed };
+    try {
+      const applied = await this.d.client.apply<KubeObject>(child.type, child.object as KubeObject, FIELD_MANAGER, { force: observed !== undefined });
+      target.log.info({ kind: child.type.kind, name: child.object.metadata.name, created: !observed }, 'applied routing child');
+      return { writes: 1, object: applied };
+    } catch (err) {
+      // The kind's CRD may have been removed since discovery last looked: look again at the next reconcile.
+      if (isNotFound(err)) routing.discovery.invalidate();
+      throw err;
+    }
+  }
+
+  /** The request path's objects that exist and are ours, from the caches alone (no request). */
+  private listOwnedRouting(target: ReconcileTarget, routing: RoutingDeps): OwnedRoutingObject[] {
+    const eppKey = `${target.namespace}/${buildEndpointPickerName(target.lfmd)}`;
+    const p = ENDPOINT_PICKER_KINDS;
+    const candidates: { type: ResourceType; obj: KubeObject | undefined }[] = [
+      { type: ROUTING_KINDS.httpRoute, obj: routing.kindCache('httpRoute')?.get(target.key) },
+      ...(routing.kindCache('inferenceObjective')?.list() ?? [])
+        .filter((o) => o.metadata?.namespace === target.namespace)
+        .map((obj) => ({ type: ROUTING_KINDS.inferenceObjective, obj })),
+      { type: ROUTING_KINDS.inferencePool, obj: routing.kindCache('inferencePool')?.get(target.key) },
+      { type: p.deployment, obj: this.d.deployments.get(eppKey) },
+      { type: p.service, obj: this.d.services.get(eppKey) },
+      { type: p.configMap, obj: routing.labelled.configMap.get(eppKey) },
+      { type: p.roleBinding, obj: routing.labelled.roleBinding.get(eppKey) },
+      { type: p.role, obj: routing.labelled.role.get(eppKey) },
+      { type: p.serviceAccount, obj: routing.labelled.serviceAccount.get(eppKey) },
+    ];
+    return candidates.filter((c): c is OwnedRoutingObject => c.obj !== undefined && isOwnedBy(c.obj, target.uid));
+  }
+
+  /** Deletes the routing objects of ours that are not desired (all of them with routing off); returns the writes. */
+  private async pruneRouting(target: ReconcileTarget, desired: readonly RoutingChild[], routing: RoutingDeps): Promise<number> {
+    const wanted = new Set(desired.map((c) => `${c.type.plural}/${c.object.metadata.name}`));
+    let writes = 0;
+    for (const { type, obj } of this.listOwnedRouting(target, routing)) {
+      const name = obj.metadata!.name!;
+      if (wanted.has(`${type.plural}/${name}`)) continue;
+      try {
+        await this.d.client.delete(type, target.namespace, name, { ...(obj.metadata?.uid ? { uid: obj.metadata.uid } : {}) });
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+      }
+      writes++;
+      target.log.info({ kind: type.kind, name }, 'pruned routing child no longer desired');
+    }
+    return writes;
   }
 
   /** Applies, or prunes, one child we own (or that does not exist yet); returns the number of writes. */
@@ -157,6 +296,7 @@ export class Reconciler {
       ...(ownedDeployment ? { deployment: ownedDeployment } : {}),
       ...(outcome.nameConflict ? { nameConflict: outcome.nameConflict } : {}),
       ...(outcome.applyError ? { applyError: outcome.applyError } : {}),
+      ...(outcome.routing ? { routing: outcome.routing as RoutingObservation } : {}),
     }, this.nowSeconds());
   }
 
@@ -257,6 +397,14 @@ export class Reconciler {
     if (sched?.status === 'False' && cond(before, 'Scheduled')?.status !== 'False') {
       this.event(obj, 'Warning', sched.reason, sched.message);
     }
+    this.recordRoutingTransition(obj, cond(before, 'RoutingReady'), cond(after, 'RoutingReady'));
+  }
+
+  /** RoutingReady: Normal when a gateway accepts the pool; Warning when a CRD is missing or a gateway stops accepting it. */
+  private recordRoutingTransition(obj: KubeObject, before: Condition | undefined, after: Condition | undefined): void {
+    if (!after || (after.status === before?.status && after.reason === before.reason)) return;
+    if (after.status === 'True') this.event(obj, 'Normal', 'RoutingReady', after.message);
+    else if (after.reason === 'CRDMissing' || before?.status === 'True') this.event(obj, 'Warning', after.reason, after.message);
   }
 }
 

@@ -93,10 +93,33 @@ export interface GgufContainerInput {
   cpuMoeLayers: number;
 }
 
+/**
+ * The engine container's writable cache volume (an emptyDir; the root file system is read-only): HOME, XDG_CACHE_HOME
+ * and every engine cache below live in it, and the model cache (api/model-source.ts MODEL_CACHE_PATH) is mounted inside.
+ */
+export const ENGINE_CACHE_PATH = '/cache';
+
+/**
+ * What the engines built on PyTorch (vLLM, SGLang) write besides HOME and XDG_CACHE_HOME, pointed into the cache
+ * volume: Inductor's compiled kernels (/tmp/torchinductor_$USER by default), Triton's (~/.triton/cache) and
+ * FlashInfer's JIT builds (FLASHINFER_WORKSPACE_BASE/.cache/flashinfer, flashinfer/jit/env.py). USER, because torch
+ * names its cache directory after getpass.getuser(), which raises for a UID without an /etc/passwd entry, as the
+ * pod's UID usually is in an engine image (pytorch/pytorch#140765; TORCHINDUCTOR_CACHE_DIR alone does not avoid every
+ * call: vllm-project/vllm#46734).
+ */
+export const PYTORCH_RUNTIME_ENV: readonly EngineEnvVar[] = [
+  { name: 'FLASHINFER_WORKSPACE_BASE', value: `${ENGINE_CACHE_PATH}/flashinfer` },
+  { name: 'TORCHINDUCTOR_CACHE_DIR', value: `${ENGINE_CACHE_PATH}/torchinductor` },
+  { name: 'TRITON_CACHE_DIR', value: `${ENGINE_CACHE_PATH}/triton` },
+  { name: 'USER', value: 'engine' },
+];
+
+export interface EngineEnvVar { name: string; value: string }
+
 export interface EngineContainer {
   command?: string[];
   args: string[];
-  env: { name: string; value: string }[];
+  env: EngineEnvVar[];
 }
 
 /**
@@ -132,6 +155,12 @@ export interface Engine {
   sharedMemory: boolean;
   /** What runs the preStop drain script: the engine image's Python, or a POSIX shell with curl. */
   drainRuntime: 'python3' | 'sh';
+  /**
+   * The environment the engine needs on a read-only root file system, as a UID its image does not know: its own
+   * caches pointed into ENGINE_CACHE_PATH (the renderer sets HOME, XDG_CACHE_HOME and the Hugging Face cache for
+   * every engine, and mounts /tmp).
+   */
+  runtimeEnv: readonly EngineEnvVar[];
   buildContainer(spec: LfmDeploymentSpec, plan: ContainerInput, location: ModelLocation, servedName: string): EngineContainer;
 }
 

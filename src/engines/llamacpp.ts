@@ -67,6 +67,10 @@ export const llamacpp: Engine = {
   sharedMemory: false,
   // The server image has no Python; it has a shell and curl (its own HEALTHCHECK uses curl).
   drainRuntime: 'sh',
+  // llama-server writes only its downloads (LLAMA_CACHE, inside the model cache, set by buildContainer) and, in the
+  // CUDA build, the driver's JIT cache (~/.nv/ComputeCache, in HOME). It never locks memory unless extraArgs ask for
+  // it (--mlock, --load-mode mlock), so no capability is added.
+  runtimeEnv: [],
   buildContainer(spec, plan, location, servedName) {
     const sizes = computeSizes(spec, plan);
     const cacheType = KV_CACHE_TYPES[spec.kvCacheDtype];

@@ -3,7 +3,7 @@
 // --mem-fraction-static covers weights and KV only, so it is derived from the plan rather than copied.
 import { OWNED_FLAGS } from '../api/owned-flags.js';
 import table from './data/sglang.json' with { type: 'json' };
-import { formatNumber, type Engine, type EngineTable } from './engine.js';
+import { ENGINE_CACHE_PATH, PYTORCH_RUNTIME_ENV, formatNumber, type Engine, type EngineTable } from './engine.js';
 
 // A 2026 release with native LFM2-MoE support (PR sgl-project/sglang#17997); not confirmed against a registry here.
 export const SGLANG_DEFAULT_IMAGE = 'lmsysorg/sglang:v0.5.9-cu129';
@@ -44,6 +44,13 @@ export const sglang: Engine = {
   readinessProbeTiming: { periodSeconds: 10, timeoutSeconds: 10 },
   sharedMemory: true,
   drainRuntime: 'python3',
+  // python/sglang/srt/environ.py: SGLANG_CACHE_DIR (~/.cache/sglang) holds its torch.compile and JIT kernel caches;
+  // DeepGEMM's JIT kernels go to SGLANG_DG_CACHE_DIR (~/.cache/deep_gemm in v0.5, below SGLANG_CACHE_DIR later).
+  runtimeEnv: [
+    ...PYTORCH_RUNTIME_ENV,
+    { name: 'SGLANG_CACHE_DIR', value: `${ENGINE_CACHE_PATH}/sglang` },
+    { name: 'SGLANG_DG_CACHE_DIR', value: `${ENGINE_CACHE_PATH}/sglang/deep_gemm` },
+  ],
   buildContainer(spec, plan, location, servedName) {
     const args = ['--model-path', location.model, '--served-model-name', servedName, '--host', '0.0.0.0', '--port', String(table.defaultPort), '--enable-metrics'];
     if (location.revision) args.push('--revision', location.revision);

@@ -3,7 +3,7 @@
 // makes argparse fail with "unrecognized arguments: serve".
 import { OWNED_FLAGS } from '../api/owned-flags.js';
 import table from './data/vllm.json' with { type: 'json' };
-import { formatNumber, type Engine, type EngineTable } from './engine.js';
+import { ENGINE_CACHE_PATH, PYTORCH_RUNTIME_ENV, formatNumber, type Engine, type EngineTable } from './engine.js';
 
 export const VLLM_DEFAULT_IMAGE = 'vllm/vllm-openai:v0.11.2';
 /** vLLM's default KV block size, in tokens: hybrid models' conv state is kept in pages of this many tokens of KV. */
@@ -40,6 +40,13 @@ export const vllm: Engine = {
   readinessProbeTiming: { periodSeconds: 5, timeoutSeconds: 5 },
   sharedMemory: true,
   drainRuntime: 'python3',
+  // vllm/envs.py: VLLM_CACHE_ROOT holds torch.compile's cache (torch_compile_cache/) and downloaded assets;
+  // VLLM_CONFIG_ROOT the usage-stats file vLLM writes at start.
+  runtimeEnv: [
+    ...PYTORCH_RUNTIME_ENV,
+    { name: 'VLLM_CACHE_ROOT', value: `${ENGINE_CACHE_PATH}/vllm` },
+    { name: 'VLLM_CONFIG_ROOT', value: `${ENGINE_CACHE_PATH}/vllm-config` },
+  ],
   buildContainer(spec, plan, location, servedName) {
     const args = [location.model, '--served-model-name', servedName, '--port', String(table.defaultPort)];
     if (location.revision) args.push('--revision', location.revision);

@@ -1,10 +1,10 @@
 // Pure. Renders the desired children of an LfmDeployment (Deployment, Service, PodDisruptionBudget) from its spec and
 // plan; performs no I/O. Deterministic: same input, byte-identical output (sorted env and maps, fixed arg order).
-import type { V1Affinity, V1Deployment, V1NodeSelectorRequirement, V1EnvVar, V1OwnerReference, V1PodDisruptionBudget, V1Probe, V1ResourceRequirements, V1Service, V1Toleration, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
+import type { V1Affinity, V1Deployment, V1NodeSelectorRequirement, V1EnvVar, V1OwnerReference, V1PodDisruptionBudget, V1PodSecurityContext, V1Probe, V1ResourceRequirements, V1SecurityContext, V1Service, V1Toleration, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import { MODEL_CACHE_PATH, parseModelSource } from '../api/model-source.js';
-import { API_VERSION, KIND, type EngineName, type LfmDeployment } from '../api/v1alpha1.js';
+import { API_VERSION, ENGINE_SECURITY_DEFAULTS, KIND, type EngineName, type LfmDeployment } from '../api/v1alpha1.js';
 import { GPU_LABELS, GPU_RESOURCE, GPU_TOLERATION } from '../catalog/gpus.js';
-import { ENGINES, type Engine } from '../engines/index.js';
+import { ENGINE_CACHE_PATH, ENGINES, type Engine } from '../engines/index.js';
 import { GiB, computeWeightBytes } from '../sizing/fit.js';
 import type { Plan } from '../sizing/plan.js';
 
@@ -13,7 +13,6 @@ export const LABEL_ENGINE = 'serving.lfm-operator.io/engine';
 export const SERVICE_PORT = 8000;
 export const FIELD_MANAGER = 'lfm-operator';
 export const AUTOSCALER_FIELD_MANAGER = 'lfm-autoscaler';
-const CACHE_PATH = '/cache';
 
 export interface RenderOptions {
   /** Images per engine from the operator's configuration (default: the pinned ones). */
@@ -135,13 +134,18 @@ export function computeResources(lfmd: LfmDeployment, plan: Plan): PodResources 
   };
 }
 
-/** Requests and limits: the GPUs only when the replica has some; cpu as a limit too when spec.cpu sets the cores. */
+/**
+ * Requests and limits: the GPUs only when the replica has some; cpu as a limit too when spec.cpu sets the cores (a GPU
+ * engine gets none: its CPU threads feed the GPU, and a CFS quota would throttle them into token latency; README
+ * "Security"); ephemeral storage as a limit too, so that the caches and /tmp together cannot fill the node's disk.
+ */
 function renderResourceRequirements(resources: PodResources, gpusPerReplica: number): V1ResourceRequirements {
   const gpus: Record<string, string> = gpusPerReplica > 0 ? { [GPU_RESOURCE]: String(gpusPerReplica) } : {};
   const cpuLimit: Record<string, string> = resources.cpuLimit ? { cpu: resources.cpuLimit } : {};
+  const storage = { 'ephemeral-storage': resources.ephemeralStorage };
   return {
-    requests: { cpu: resources.cpu, memory: resources.memory, 'ephemeral-storage': resources.ephemeralStorage, ...gpus },
-    limits: { ...cpuLimit, memory: resources.memory, ...gpus },
+    requests: { cpu: resources.cpu, memory: resources.memory, ...storage, ...gpus },
+    limits: { ...cpuLimit, memory: resources.memory, ...storage, ...gpus },
   };
 }
 
@@ -193,14 +197,18 @@ function renderTolerations(lfmd: LfmDeployment): V1Toleration[] {
   return [...(lfmd.spec.gpu ? [{ ...GPU_TOLERATION }] : []), ...(lfmd.spec.placement?.tolerations ?? [])];
 }
 
-/** The engine container's environment: caches under the cache volume, the engine's own, the user's, the token. */
+/**
+ * The engine container's environment: HOME and the caches in the cache volume (the root file system is read-only),
+ * the engine's own variables and caches, the user's, the token.
+ */
 function renderEnv(lfmd: LfmDeployment, container: { env: V1EnvVar[] }, offline: boolean): V1EnvVar[] {
   const { spec } = lfmd;
   const env: V1EnvVar[] = [
     { name: 'HF_HOME', value: MODEL_CACHE_PATH },
-    { name: 'HOME', value: `${CACHE_PATH}/home` },
-    { name: 'XDG_CACHE_HOME', value: `${CACHE_PATH}/xdg` },
+    { name: 'HOME', value: `${ENGINE_CACHE_PATH}/home` },
+    { name: 'XDG_CACHE_HOME', value: `${ENGINE_CACHE_PATH}/xdg` },
     ...(offline ? [{ name: 'HF_HUB_OFFLINE', value: '1' }] : []),
+    ...ENGINES[spec.engine.name].runtimeEnv,
     ...container.env,
     ...(spec.engine.env ?? []),
   ];
@@ -211,7 +219,10 @@ function renderEnv(lfmd: LfmDeployment, container: { env: V1EnvVar[] }, offline:
   return env;
 }
 
-/** The pod's volumes and the engine's mounts: shared memory, /tmp, the cache, a claim cache, a model claim. */
+/**
+ * The pod's volumes and the engine's mounts: shared memory, /tmp, the cache (HOME and every cache the engine writes),
+ * a claim cache, a model claim. Nothing else is writable: the root file system is read-only.
+ */
 function renderVolumes(lfmd: LfmDeployment, resources: { shm?: string; ephemeralStorage: string }, pvcCache: string | undefined): { volumes: V1Volume[]; mounts: V1VolumeMount[] } {
   const volumes: V1Volume[] = [
     ...(resources.shm ? [{ name: 'dshm', emptyDir: { medium: 'Memory', sizeLimit: resources.shm } }] : []),
@@ -221,7 +232,7 @@ function renderVolumes(lfmd: LfmDeployment, resources: { shm?: string; ephemeral
   const mounts: V1VolumeMount[] = [
     ...(resources.shm ? [{ name: 'dshm', mountPath: '/dev/shm' }] : []),
     { name: 'tmp', mountPath: '/tmp' },
-    { name: 'cache', mountPath: CACHE_PATH },
+    { name: 'cache', mountPath: ENGINE_CACHE_PATH },
   ];
   if (pvcCache) {
     volumes.push({ name: 'model-cache', persistentVolumeClaim: { claimName: pvcCache, readOnly: true } });
@@ -255,6 +266,28 @@ function renderAffinity(lfmd: LfmDeployment, plan: Plan): V1Affinity {
   return affinity;
 }
 
+/**
+ * The engine pod's posture (spec.security, README "Security"): a non-root UID and GID above 10000 unless runAsRoot, a
+ * read-only root file system unless relaxed, and always: no privilege escalation, every capability dropped (the
+ * operator renders no option that needs one), seccomp RuntimeDefault.
+ */
+function renderSecurityContexts(lfmd: LfmDeployment): { pod: V1PodSecurityContext; container: V1SecurityContext } {
+  const security = lfmd.spec.security ?? {};
+  const root = security.runAsRoot === true;
+  const identity = root
+    ? { runAsNonRoot: false, runAsUser: 0, runAsGroup: 0 }
+    : { runAsNonRoot: true, runAsUser: security.runAsUser ?? ENGINE_SECURITY_DEFAULTS.runAsUser, runAsGroup: security.runAsGroup ?? ENGINE_SECURITY_DEFAULTS.runAsGroup };
+  return {
+    pod: { ...identity, fsGroup: security.fsGroup ?? ENGINE_SECURITY_DEFAULTS.fsGroup, seccompProfile: { type: 'RuntimeDefault' } },
+    container: {
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ['ALL'] },
+      privileged: false,
+      readOnlyRootFilesystem: security.readOnlyRootFilesystem ?? true,
+    },
+  };
+}
+
 export function renderDeployment(lfmd: LfmDeployment, plan: Plan, options: RenderOptions = {}): V1Deployment {
   const { spec } = lfmd;
   const name = lfmd.metadata.name;
@@ -270,6 +303,7 @@ export function renderDeployment(lfmd: LfmDeployment, plan: Plan, options: Rende
   const placement = spec.placement ?? {};
   const affinity = renderAffinity(lfmd, plan);
   const tolerations = renderTolerations(lfmd);
+  const security = renderSecurityContexts(lfmd);
 
   const startupFailures = Math.ceil(spec.serving.startupTimeoutSeconds / 10);
   const replicas = computeDesiredReplicas(lfmd);
@@ -291,6 +325,8 @@ export function renderDeployment(lfmd: LfmDeployment, plan: Plan, options: Rende
         spec: {
           // A Service named like the engine injects e.g. VLLM_PORT=tcp://..., which crashes vLLM (vllm#34199).
           enableServiceLinks: false,
+          // The engines never call the Kubernetes API: no token for a compromised engine to use.
+          automountServiceAccountToken: false,
           terminationGracePeriodSeconds: spec.serving.drainSeconds + 30,
           ...(placement.nodeSelector && Object.keys(placement.nodeSelector).length > 0
             ? { nodeSelector: Object.fromEntries(Object.entries(placement.nodeSelector).sort(([a], [b]) => a.localeCompare(b))) }
@@ -298,7 +334,7 @@ export function renderDeployment(lfmd: LfmDeployment, plan: Plan, options: Rende
           affinity,
           ...(tolerations.length > 0 ? { tolerations } : {}),
           ...(placement.priorityClassName ? { priorityClassName: placement.priorityClassName } : {}),
-          securityContext: { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, seccompProfile: { type: 'RuntimeDefault' } },
+          securityContext: security.pod,
           containers: [{
             name: 'engine',
             image: computeImage(lfmd, options),
@@ -311,7 +347,7 @@ export function renderDeployment(lfmd: LfmDeployment, plan: Plan, options: Rende
             readinessProbe: renderProbe(engine, engine.readinessProbePath, engine.readinessProbeTiming.periodSeconds, 3, engine.readinessProbeTiming.timeoutSeconds),
             livenessProbe: renderProbe(engine, engine.livenessProbePath, 10, 6, 5),
             lifecycle: { preStop: { exec: { command: buildDrainCommand(engine, spec.serving.drainSeconds) } } },
-            securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
+            securityContext: security.container,
             volumeMounts: mounts,
           }],
           volumes,

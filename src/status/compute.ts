@@ -1,10 +1,27 @@
 // Pure. Computes an LfmDeployment's status (the fields lfm-operator owns) and its kstatus conditions from the
-// observed world; performs no I/O. Ready never depends on the autoscaler's current count, so scaling never flips it.
+// observed world; performs no I/O. Ready never depends on the autoscaler's current count, so scaling never flips it,
+// nor on the request path (RoutingReady says how that stands).
 import type { V1Deployment, V1Pod } from '@kubernetes/client-node';
 import type { FieldProblem } from '../api/parse.js';
 import type { Condition, LfmDeployment, LfmDeploymentStatus } from '../api/v1alpha1.js';
 import { buildPlanStatus, type PlanReport } from '../render/plan-report.js';
-import { computeEndpoint, LABEL_DEPLOYMENT } from '../render/children.js';
+import { computeEndpoint, isRoutingEnabled, LABEL_DEPLOYMENT } from '../render/children.js';
+import { ROUTING_KINDS, type RoutingKind } from '../render/routing.js';
+
+/** One parent's entry in an InferencePool's status.parents, as a gateway controller writes it. */
+export interface PoolParentStatus {
+  parentRef?: { group?: string; kind?: string; namespace?: string; name?: string };
+  controllerName?: string;
+  conditions?: { type?: string; status?: string; reason?: string; message?: string }[];
+}
+
+/** What the reconciler observed of the request path of a resource with spec.routing.inferencePool.enabled. */
+export interface RoutingObservation {
+  /** The optional kinds the resource uses that the cluster does not serve (their CRDs are missing). */
+  missingKinds: readonly RoutingKind[];
+  /** The InferencePool as last observed or applied, when it exists. */
+  pool?: { metadata?: { name?: string }; status?: { parents?: PoolParentStatus[] } };
+}
 
 export interface ObservedState {
   lfmd: LfmDeployment;
@@ -15,6 +32,8 @@ export interface ObservedState {
   nameConflict?: { kind: string; name: string };
   /** The last apply failed with this message (for example a forbidden or invalid child). */
   applyError?: string;
+  /** The request path, when routing is on and the children got that far. */
+  routing?: RoutingObservation;
 }
 
 /** What the reconciler observes of a resource that does not parse: no spec to plan, only its name and children. */
@@ -28,7 +47,8 @@ export interface InvalidObservedState {
   deployment?: V1Deployment;
 }
 
-export type ConditionType = 'Ready' | 'Reconciling' | 'Stalled' | 'Scheduled';
+export type ConditionType = 'Ready' | 'Reconciling' | 'Stalled' | 'Scheduled' | 'RoutingReady';
+const CONDITION_TYPES: readonly ConditionType[] = ['Ready', 'Reconciling', 'Stalled', 'Scheduled', 'RoutingReady'];
 
 export interface ConditionValue { status: 'True' | 'False' | 'Unknown'; reason: string; message: string }
 
@@ -55,10 +75,8 @@ export function computeUnschedulable(pods: readonly V1Pod[]): Unschedulable {
 }
 
 /**
- * Ready pods of the Deployment's current revision, as the Deployment controller last counted them. Until it has seen
- * a new spec, its counts are those of the previous one: a change of spec.replicas alone (every scale by the
- * autoscaler bumps the generation) leaves them true, and a new template resets updatedReplicas once observed. So
- * Ready does not flip at each scale; Reconciling (Applying) says that a spec is not yet observed.
+ * Ready pods of the Deployment's current revision, as the Deployment controller last counted them (until it has seen
+ * a new spec, those of the previous one: computeReadyCondition decides when they stand).
  */
 export function computeReadyCurrent(deployment: V1Deployment | undefined): number {
   if (!deployment?.status) return 0;
@@ -71,14 +89,69 @@ export function computeReadyCurrent(deployment: V1Deployment | undefined): numbe
 export function computeConditions(o: ObservedState): Record<ConditionType, ConditionValue | undefined> {
   const unschedulable = computeUnschedulable(o.pods);
   const stalled = computeStalled(o, unschedulable);
-  if (stalled.status === 'True') return computeBlockedConditions(stalled);
+  const routingReady = computeRoutingReadyCondition(o, stalled);
+  if (stalled.status === 'True') return { ...computeBlockedConditions(stalled), RoutingReady: routingReady };
   const rollout = computeRollout(o);
   return {
     Ready: computeReadyCondition(rollout),
     Reconciling: computeReconcilingCondition(rollout),
     Stalled: stalled,
     Scheduled: o.deployment ? computeScheduledCondition(unschedulable) : undefined,
+    RoutingReady: routingReady,
   };
+}
+
+/** What a missing kind is for, the field that uses it and where its CRD comes from. */
+const ROUTING_CRDS: Readonly<Record<RoutingKind, { field: string; source: string }>> = {
+  inferencePool: { field: 'spec.routing.inferencePool.enabled', source: 'the Gateway API Inference Extension' },
+  inferenceObjective: { field: 'spec.routing.objectives', source: 'llm-d-router' },
+  httpRoute: { field: 'spec.routing.httpRoute', source: 'the Gateway API standard channel' },
+};
+
+/** RoutingReady=CRDMissing's message: for each missing kind, the CRD to install and the field to drop otherwise. */
+export function buildCrdMissingMessage(kinds: readonly RoutingKind[]): string {
+  const parts = kinds.map((kind) => {
+    const t = ROUTING_KINDS[kind];
+    const crd = ROUTING_CRDS[kind];
+    return `${crd.field} needs the ${t.kind} CRD (${t.plural}.${t.group}, ${t.version}) of ${crd.source}, which this cluster lacks: install it, or remove ${crd.field}`;
+  });
+  return `${parts.join('; ')}. Serving goes on through the Service meanwhile; the operator applies the rest within a minute of the install`;
+}
+
+const describeParent = (p: PoolParentStatus): string => {
+  const ref = p.parentRef ?? {};
+  return `${ref.kind ?? 'Gateway'} ${ref.namespace ? `${ref.namespace}/` : ''}${ref.name ?? '?'}${p.controllerName ? ` (${p.controllerName})` : ''}`;
+};
+
+/**
+ * RoutingReady from the pool's status.parents, which only gateway controllers write: True once a parent accepted
+ * it (Accepted=True); else False with the first parent's Accepted reason and message; NoParent while no gateway has
+ * looked at it (Pending when one lists it without an Accepted condition).
+ */
+export function computePoolRoutingCondition(name: string, pool: RoutingObservation['pool']): ConditionValue {
+  const parents = pool?.status?.parents ?? [];
+  const accepted = (p: PoolParentStatus) => p.conditions?.find((c) => c.type === 'Accepted');
+  const yes = parents.find((p) => accepted(p)?.status === 'True');
+  if (yes) return { status: 'True', reason: 'Accepted', message: `InferencePool ${name} is accepted by ${describeParent(yes)}` };
+  const no = parents.find((p) => accepted(p) !== undefined);
+  if (no) {
+    const c = accepted(no)!;
+    return { status: 'False', reason: c.reason || 'NotAccepted', message: `InferencePool ${name} is not accepted by ${describeParent(no)}: ${c.message ?? ''}` };
+  }
+  if (parents.length > 0) return { status: 'False', reason: 'Pending', message: `${describeParent(parents[0]!)} lists InferencePool ${name} but has not said whether it accepts it` };
+  return { status: 'False', reason: 'NoParent', message: `no gateway has looked at InferencePool ${name} yet (its status.parents is empty): route to it from a Gateway whose controller supports InferencePools (spec.routing.httpRoute.parentRefs, or an HTTPRoute of your own)` };
+}
+
+/**
+ * RoutingReady, only with spec.routing.inferencePool.enabled: CRDMissing first (what to install), then a blocker of
+ * the whole resource (its reason; see Stalled), then the pool's parents. Ready never reads it.
+ */
+function computeRoutingReadyCondition(o: ObservedState, stalled: ConditionValue): ConditionValue | undefined {
+  if (!isRoutingEnabled(o.lfmd)) return undefined;
+  const missing = o.routing?.missingKinds ?? [];
+  if (missing.length > 0) return { status: 'False', reason: 'CRDMissing', message: buildCrdMissingMessage(missing) };
+  if (stalled.status === 'True') return { status: 'False', reason: stalled.reason, message: `the request path waits for the blocker: ${stalled.message}` };
+  return computePoolRoutingCondition(o.lfmd.metadata.name, o.routing?.pool);
 }
 
 /** Stalled: the first blocker, in order Invalid, DoesNotFit, NameConflict, ApplyFailed, RolloutStalled; else False. */
@@ -118,6 +191,12 @@ interface Rollout {
   total: number;
   /** Ready pods of the current revision (computeReadyCurrent). */
   readyCurrent: number;
+  /**
+   * The resource was settled (Ready, not Reconciling) at this generation of its own spec: a child generation not yet
+   * observed then comes from a change of spec.replicas alone (the autoscaler's scale), never from a new template,
+   * which only a new spec (or a new operator) renders and which is seen through Reconciling first.
+   */
+  settled: boolean;
 }
 
 function computeRollout(o: ObservedState): Rollout {
@@ -131,11 +210,21 @@ function computeRollout(o: ObservedState): Rollout {
     updated: deployment?.status?.updatedReplicas ?? 0,
     total: deployment?.status?.replicas ?? 0,
     readyCurrent: computeReadyCurrent(deployment),
+    settled: computeSettled(o.lfmd),
   };
 }
 
+function computeSettled(lfmd: LfmDeployment): boolean {
+  const generation = (lfmd.metadata as { generation?: number }).generation ?? 0;
+  const status = lfmd.status;
+  const is = (type: string, value: string) => status?.conditions?.some((c) => c.type === type && c.status === value && c.observedGeneration === generation) ?? false;
+  return status?.observedGeneration === generation && is('Ready', 'True') && is('Reconciling', 'False');
+}
+
 function computeReadyCondition(r: Rollout): ConditionValue {
-  return r.readyCurrent >= r.required
+  // Until the Deployment controller has seen the child's spec, its counts are those of the previous spec: they stand
+  // for a scale of a settled resource (Ready does not flip at each scale), not for a new template.
+  return r.readyCurrent >= r.required && (r.observedChild || r.settled)
     ? { status: 'True', reason: 'Ready', message: `${r.readyCurrent} of ${r.required} required replicas are ready` }
     : { status: 'False', reason: r.created ? 'ReplicasNotReady' : 'Creating', message: `${r.readyCurrent} of ${r.required} required replicas are ready` };
 }
@@ -153,13 +242,14 @@ function computeScheduledCondition(unschedulable: Unschedulable): ConditionValue
     : { status: 'True', reason: 'Scheduled', message: 'every pod is scheduled' };
 }
 
-/** A blocker holds everything: Ready and Reconciling are False with its reason, Scheduled is left out. */
+/** A blocker holds everything: Ready and Reconciling are False with its reason; Scheduled and RoutingReady are left out. */
 function computeBlockedConditions(stalled: ConditionValue): Record<ConditionType, ConditionValue | undefined> {
   return {
     Ready: { status: 'False', reason: stalled.reason, message: stalled.message },
     Reconciling: { status: 'False', reason: stalled.reason, message: 'blocked; see Stalled' },
     Stalled: stalled,
     Scheduled: undefined,
+    RoutingReady: undefined,
   };
 }
 
@@ -200,7 +290,7 @@ export function computeInvalidStatus(o: InvalidObservedState, now: string): LfmD
 /** Keeps lastTransitionTime when a condition's status did not change. */
 export function buildConditions(values: Record<ConditionType, ConditionValue | undefined>, previous: readonly Condition[] | undefined, generation: number, now: string): Condition[] {
   const out: Condition[] = [];
-  for (const type of ['Ready', 'Reconciling', 'Stalled', 'Scheduled'] as const) {
+  for (const type of CONDITION_TYPES) {
     const v = values[type];
     if (!v) continue;
     const prev = previous?.find((c) => c.type === type);

@@ -58,6 +58,8 @@ export class LfmDeploymentBuilder {
   cache(claimName: string): this { return this.set((s) => { s.model.cache = { type: 'PersistentVolumeClaim', claimName }; }); }
   podAnnotations(annotations: Record<string, string>): this { return this.set((s) => { s.podMetadata = { ...s.podMetadata, annotations }; }); }
   credentials(secretName: string): this { return this.set((s) => { s.model.credentials = { secretName }; }); }
+  /** spec.routing: the InferencePool, its endpoint picker, objectives and route (undefined removes it). */
+  routing(routing: Spec['routing']): this { return this.set((s) => { if (routing) s.routing = routing; else delete s.routing; }); }
 
   /** The input document, as a user writes it (before defaults). */
   input(): LfmDeploymentInput { return structuredClone(this.doc); }

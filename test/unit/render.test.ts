@@ -1,7 +1,9 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { LfmDeployment } from '../../src/api/v1alpha1.js';
+import type { V1PodSpec } from '@kubernetes/client-node';
+import { parseLfmDeployment } from '../../src/api/parse.js';
+import { LfmDeployment, type LfmDeploymentInput } from '../../src/api/v1alpha1.js';
 import { computeImage, renderChildren, LABEL_DEPLOYMENT } from '../../src/render/children.js';
 import { buildPlanReport } from '../../src/render/plan-report.js';
 import { lfmDeployment, llamaCppCpuDeployment } from '../support/builders.js';
@@ -124,9 +126,10 @@ describe('renderChildren for llama.cpp', () => {
     const pod = podOf(render(b));
     const container = pod.containers[0]!;
     const memory = `${Math.ceil(plan.memoryGiBPerReplica! * 1024)}Mi`;
+    const storage = container.resources!.requests!['ephemeral-storage'];
     expect(container.resources).toEqual({
-      requests: { cpu: '8', memory, 'ephemeral-storage': expect.any(String) },
-      limits: { cpu: '8', memory },
+      requests: { cpu: '8', memory, 'ephemeral-storage': storage },
+      limits: { cpu: '8', memory, 'ephemeral-storage': storage },
     });
     expect(plan.memoryGiBPerReplica).toBeLessThanOrEqual(30);
     expect(JSON.stringify(pod)).not.toContain('nvidia.com/gpu"');
@@ -195,5 +198,94 @@ describe('the engine image', () => {
     expect(computeImage(gpu, { images: images.images })).toBe('registry.example/llama.cpp:cpu');
     expect(computeImage(llamaCppCpuDeployment('own').image('mine:1').build(), images)).toBe('mine:1');
     expect(computeImage(gpu)).toMatch(/server-cuda-/);
+  });
+});
+
+describe('the engine pods\' security posture (spec.security)', () => {
+  const podOf = (lfmd: LfmDeployment) => renderChildren(lfmd, buildPlanReport(lfmd).plan).deployment.spec!.template.spec!;
+  const withSecurity = (b: ReturnType<typeof lfmDeployment>, security: NonNullable<LfmDeploymentInput['spec']['security']>) => {
+    const input = b.input();
+    input.spec.security = security;
+    return LfmDeployment.parse(input);
+  };
+  const ENGINE_PODS = [
+    ['vLLM', () => lfmDeployment()],
+    ['SGLang', () => lfmDeployment().engine('SGLang')],
+    ['llama.cpp on CPU', () => llamaCppCpuDeployment()],
+    ['llama.cpp on a GPU', () => llamaCppCpuDeployment().gpu('l4-24gb')],
+  ] as const;
+
+  it.each(ENGINE_PODS)('%s: non-root UID/GID 65532, read-only root, no escalation, no capability, RuntimeDefault, no token', (_n, b) => {
+    const pod = podOf(b().build());
+    expect(pod.securityContext).toEqual({ runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, fsGroup: 65532, seccompProfile: { type: 'RuntimeDefault' } });
+    expect(pod.containers[0]!.securityContext).toEqual({ allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, privileged: false, readOnlyRootFilesystem: true });
+    expect(pod.automountServiceAccountToken).toBe(false);
+    expect(pod.hostNetwork ?? pod.hostPID ?? pod.hostIPC).toBeUndefined();
+  });
+
+  it.each(ENGINE_PODS)('%s: an ephemeral-storage limit equal to its request; a CPU limit only with spec.cpu', (_n, b) => {
+    const lfmd = b().build();
+    const { requests, limits } = podOf(lfmd).containers[0]!.resources!;
+    expect(limits!['ephemeral-storage']).toBe(requests!['ephemeral-storage']);
+    expect(limits!['cpu']).toBe(lfmd.spec.cpu ? String(lfmd.spec.cpu.cores) : undefined);
+  });
+
+  it('takes the UID, GID and fsGroup from spec.security', () => {
+    const pod = podOf(withSecurity(lfmDeployment(), { runAsUser: 20000, runAsGroup: 20001, fsGroup: 20002 }));
+    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 20000, runAsGroup: 20001, fsGroup: 20002 });
+  });
+
+  it('relaxes only what is asked: a writable root file system, or root, keeping the rest', () => {
+    const writable = podOf(withSecurity(lfmDeployment(), { readOnlyRootFilesystem: false }));
+    expect(writable.containers[0]!.securityContext).toEqual({ allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, privileged: false, readOnlyRootFilesystem: false });
+    expect(writable.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 65532 });
+    const root = podOf(withSecurity(lfmDeployment(), { runAsRoot: true }));
+    expect(root.securityContext).toEqual({ runAsNonRoot: false, runAsUser: 0, runAsGroup: 0, fsGroup: 65532, seccompProfile: { type: 'RuntimeDefault' } });
+    expect(root.containers[0]!.securityContext).toEqual({ allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, privileged: false, readOnlyRootFilesystem: true });
+  });
+
+  it('refuses runAsRoot with a UID or GID (the CRD rule, judged offline)', () => {
+    const input = lfmDeployment().input();
+    input.spec.security = { runAsRoot: true, runAsUser: 20000 };
+    const result = parseLfmDeployment(input);
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.problems).toEqual([{ field: 'spec.security.runAsRoot', message: 'spec.security.runAsRoot runs the engine as UID 0 and GID 0: remove spec.security.runAsUser and spec.security.runAsGroup, or set runAsRoot to false' }]);
+    input.spec.security = { runAsRoot: false, runAsUser: 20000 };
+    expect(parseLfmDeployment(input).ok).toBe(true);
+  });
+
+  /** The mount a path lies in (the deepest one), and whether that mount is a writable emptyDir. */
+  const mountOf = (pod: V1PodSpec, path: string) => {
+    const mounts = pod.containers[0]!.volumeMounts!.filter((m) => path === m.mountPath || path.startsWith(`${m.mountPath}/`));
+    const mount = mounts.sort((a, b) => b.mountPath.length - a.mountPath.length)[0];
+    const volume = pod.volumes!.find((v) => v.name === mount?.name);
+    return { mount, writable: mount !== undefined && mount.readOnly !== true && volume?.emptyDir !== undefined };
+  };
+  // With a PersistentVolumeClaim cache, the Hugging Face cache (and llama.cpp's downloads in it) is the claim, read-only
+  // and served offline; every other path stays writable.
+  const READ_ONLY_WITH_CLAIM_CACHE = new Set(['HF_HOME', 'LLAMA_CACHE']);
+
+  it.each(ENGINE_PODS.flatMap(([n, b]) => [
+    [`${n}, downloading`, b] as const,
+    [`${n}, with a claim cache`, () => b().cache('hf-cache')] as const,
+  ]))('%s: every path in the environment lies in a writable emptyDir, as do HOME\'s and /tmp', (name, b) => {
+    const pod = podOf(b().build());
+    const paths = pod.containers[0]!.env!.filter((e) => e.value?.startsWith('/'));
+    expect(paths.map((e) => e.name)).toEqual(expect.arrayContaining(['HOME', 'XDG_CACHE_HOME', 'HF_HOME']));
+    for (const e of paths) {
+      const readOnly = name.endsWith('claim cache') && READ_ONLY_WITH_CLAIM_CACHE.has(e.name);
+      expect(mountOf(pod, e.value!), `${e.name}=${e.value}`).toMatchObject(readOnly ? { mount: { readOnly: true }, writable: false } : { writable: true });
+    }
+    expect(mountOf(pod, '/tmp').writable).toBe(true);
+  });
+
+  it.each([
+    ['vLLM', () => lfmDeployment(), ['TORCHINDUCTOR_CACHE_DIR', 'TRITON_CACHE_DIR', 'FLASHINFER_WORKSPACE_BASE', 'VLLM_CACHE_ROOT', 'VLLM_CONFIG_ROOT', 'USER']],
+    ['SGLang', () => lfmDeployment().engine('SGLang'), ['TORCHINDUCTOR_CACHE_DIR', 'TRITON_CACHE_DIR', 'FLASHINFER_WORKSPACE_BASE', 'SGLANG_CACHE_DIR', 'SGLANG_DG_CACHE_DIR', 'USER']],
+    ['llama.cpp', () => llamaCppCpuDeployment(), ['LLAMA_CACHE']],
+  ] as const)('%s: points its own caches into the cache volume', (_n, b, names) => {
+    const env = podOf(b().build()).containers[0]!.env!.map((e) => e.name);
+    expect(env).toEqual(expect.arrayContaining([...names]));
+    expect(new Set(env).size, 'no variable twice').toBe(env.length);
   });
 });

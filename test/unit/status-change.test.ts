@@ -62,3 +62,26 @@ describe('status.autoscaling is written only on change', () => {
     expect(isSameAutoscalingStatus(undefined, { desiredReplicas: 1 })).toBe(false);
   });
 });
+
+describe('an unknown gateway queue', () => {
+  it('holds the count like a silent pod: no scale-down while the endpoint picker does not answer', () => {
+    const idle = { policy, pods: [...pods, { ...pods[0]!, name: 'b' }], currentReplicas: 2 };
+    const sample = (t: number, pod: string) => ({ pod, time: T0 + t * 1000, waiting: 0, running: 0, promptTokensPerSecond: 0, generationTokensPerSecond: 0 });
+    const play = (extra: { gatewaySilent: boolean } | { gatewayWaiting: number }) => {
+      let previous: AutoscalingStatus | undefined;
+      let last;
+      for (let t = 0; t <= 3600; t += 15) {
+        last = decide({ ...idle, now: T0 + t * 1000, samples: [sample(t, 'a'), sample(t, 'b')], ...(previous ? { previous } : {}), ...extra });
+        previous = last.state;
+      }
+      return last!;
+    };
+    const silentDecision = play({ gatewaySilent: true });
+    const heardDecision = play({ gatewayWaiting: 0 });
+    expect(silentDecision!.desiredReplicas).toBe(2);
+    expect(silentDecision!.reason).toBe('MetricsMissing');
+    expect(silentDecision!.message).toMatch(/endpoint picker does not answer/);
+    // The same history with the queue known to be empty scales down.
+    expect(heardDecision!.desiredReplicas).toBe(1);
+  });
+});

@@ -6,7 +6,7 @@ import { parseOperatorConfig } from '../../src/controller/config.js';
 import { LLAMACPP_DEFAULT_GPU_IMAGE, LLAMACPP_DEFAULT_IMAGE } from '../../src/engines/llamacpp.js';
 import { buildPlannedMessage } from '../../src/controller/reconcile.js';
 import { buildPlanReport, buildPlanStatus } from '../../src/render/plan-report.js';
-import { buildInvalidMessage, computeConditions, computeInvalidStatus, computeStatus, isStatusCurrent } from '../../src/status/compute.js';
+import { buildCrdMissingMessage, buildInvalidMessage, computeConditions, computeInvalidStatus, computePoolRoutingCondition, computeStatus, isStatusCurrent, type RoutingObservation } from '../../src/status/compute.js';
 import { llamaCppCpuDeployment, lfmDeployment } from '../support/builders.js';
 
 const deployment = (o: { replicas: number; ready: number; updated: number; gen?: number; observed?: number; deadline?: boolean }): V1Deployment => ({
@@ -29,10 +29,8 @@ describe('computeConditions (kstatus)', () => {
   it.each([
     ['converged', lfmDeployment().replicas(2), deployment({ replicas: 2, ready: 2, updated: 2 }), [], {}, { Ready: 'True/Ready', Reconciling: 'False/Reconciled', Stalled: 'False/Progressing', Scheduled: 'True/Scheduled' }],
     ['no Deployment yet', lfmDeployment(), undefined, [], {}, { Ready: 'False/Creating', Reconciling: 'True/Applying', Stalled: 'False/Progressing' }],
-    // A scale (spec.replicas 1 -> 2) bumps the child's generation: until the Deployment controller has seen it, the
-    // ready replicas it counted still stand, so Ready holds and Reconciling says the spec is being applied.
-    ['child spec not yet observed', lfmDeployment(), deployment({ replicas: 1, ready: 1, updated: 1, gen: 3, observed: 2 }), [], {}, { Ready: 'True/Ready', Reconciling: 'True/Applying', Stalled: 'False/Progressing', Scheduled: 'True/Scheduled' }],
-    ['child spec not yet observed, too few ready', lfmDeployment(), deployment({ replicas: 1, ready: 0, updated: 1, gen: 3, observed: 2 }), [], {}, { Ready: 'False/ReplicasNotReady', Reconciling: 'True/Applying', Stalled: 'False/Progressing', Scheduled: 'True/Scheduled' }],
+    // A new spec not yet seen by the Deployment controller: its counts are the old template's, so not Ready yet.
+    ['child spec not yet observed', lfmDeployment(), deployment({ replicas: 1, ready: 1, updated: 1, gen: 3, observed: 2 }), [], {}, { Ready: 'False/ReplicasNotReady', Reconciling: 'True/Applying', Stalled: 'False/Progressing', Scheduled: 'True/Scheduled' }],
     ['rolling out', lfmDeployment().replicas(2), deployment({ replicas: 2, ready: 1, updated: 1 }), [], {}, { Ready: 'False/ReplicasNotReady', Reconciling: 'True/RollingOut', Stalled: 'False/Progressing', Scheduled: 'True/Scheduled' }],
     ['does not fit', lfmDeployment().gpu('l4-24gb').tensor(1), undefined, [], {}, { Ready: 'False/DoesNotFit', Reconciling: 'False/DoesNotFit', Stalled: 'True/DoesNotFit' }],
     ['name conflict', lfmDeployment(), undefined, [], { nameConflict: { kind: 'Service', name: 'lfm2-24b' } }, { Ready: 'False/NameConflict', Reconciling: 'False/NameConflict', Stalled: 'True/NameConflict' }],
@@ -41,6 +39,56 @@ describe('computeConditions (kstatus)', () => {
     ['autoscaled up beyond minReplicas: neither Ready nor Reconciling flips while new replicas load', lfmDeployment().autoscaling({ enabled: true, minReplicas: 1, maxReplicas: 8 }), deployment({ replicas: 4, ready: 2, updated: 4 }), [], {}, { Ready: 'True/Ready', Reconciling: 'False/Reconciled', Stalled: 'False/Progressing', Scheduled: 'True/Scheduled' }],
   ] as const)('%s', (_name, b, d, pods, extra, expected) => {
     expect(conditions(b, d, [...pods], extra)).toEqual(expected);
+  });
+});
+
+describe('RoutingReady (spec.routing.inferencePool.enabled only; Ready never reads it)', () => {
+  const routed = () => lfmDeployment().replicas(2).routing({ inferencePool: { enabled: true }, objectives: [{ name: 'premium', priority: 1 }] });
+  const converged = deployment({ replicas: 2, ready: 2, updated: 2 });
+  type Parent = NonNullable<NonNullable<NonNullable<RoutingObservation['pool']>['status']>['parents']>[number];
+  const parent = (name: string, accepted?: { status: string; reason: string; message: string }): Parent => ({
+    parentRef: { kind: 'Gateway', namespace: 'gw', name }, controllerName: 'example.com/gateway',
+    ...(accepted ? { conditions: [{ type: 'Accepted', ...accepted }] } : { conditions: [] }),
+  });
+  const observe = (missingKinds: RoutingObservation['missingKinds'], parents?: Parent[]) => ({ routing: { missingKinds, ...(parents ? { pool: { status: { parents } } } : {}) } });
+  const refused = { status: 'False', reason: 'NotSupportedByParent', message: 'no InferencePool support' };
+
+  it.each([
+    ['routing off: no condition', lfmDeployment().replicas(2), converged, {}, { Ready: 'True/Ready', RoutingReady: undefined }],
+    ['a used kind is missing: CRDMissing, serving Ready', routed(), converged, observe(['inferenceObjective']), { Ready: 'True/Ready', RoutingReady: 'False/CRDMissing' }],
+    ['a blocker of the resource: its reason', routed().gpu('l4-24gb').tensor(1), undefined, {}, { Ready: 'False/DoesNotFit', RoutingReady: 'False/DoesNotFit' }],
+    ['NAME-epp held by another object', routed(), converged, { nameConflict: { kind: 'ConfigMap', name: 'lfm2-24b-epp' }, ...observe([]) }, { Ready: 'False/NameConflict', RoutingReady: 'False/NameConflict' }],
+    ['CRDMissing before a blocker (what to install comes first)', routed(), converged, { applyError: 'forbidden', ...observe(['httpRoute']) }, { Ready: 'False/ApplyFailed', RoutingReady: 'False/CRDMissing' }],
+    ['the pool not observed yet', routed(), converged, observe([]), { Ready: 'True/Ready', RoutingReady: 'False/NoParent' }],
+    ['no gateway looked at the pool', routed(), converged, observe([], []), { Ready: 'True/Ready', RoutingReady: 'False/NoParent' }],
+    ['a gateway lists it without deciding', routed(), converged, observe([], [parent('a')]), { Ready: 'True/Ready', RoutingReady: 'False/Pending' }],
+    ['a gateway refused it: its reason', routed(), converged, observe([], [parent('a', refused)]), { Ready: 'True/Ready', RoutingReady: 'False/NotSupportedByParent' }],
+    ['one of two gateways accepted it', routed(), converged, observe([], [parent('a', refused), parent('b', { status: 'True', reason: 'Accepted', message: '' })]), { Ready: 'True/Ready', RoutingReady: 'True/Accepted' }],
+    ['refused without a reason', routed(), converged, observe([], [parent('a', { status: 'False', reason: '', message: 'no' })]), { Ready: 'True/Ready', RoutingReady: 'False/NotAccepted' }],
+  ] as const)('%s', (_name, b, d, extra, expected) => {
+    const c = conditions(b, d, [], extra);
+    expect({ Ready: c['Ready'], RoutingReady: c['RoutingReady'] }).toEqual(expected);
+  });
+
+  it('CRDMissing names each missing CRD and the field that uses it', () => {
+    const message = buildCrdMissingMessage(['inferencePool', 'httpRoute']);
+    expect(message).toContain('spec.routing.inferencePool.enabled needs the InferencePool CRD (inferencepools.inference.networking.k8s.io, v1) of the Gateway API Inference Extension');
+    expect(message).toContain('spec.routing.httpRoute needs the HTTPRoute CRD (httproutes.gateway.networking.k8s.io, v1) of the Gateway API standard channel');
+    expect(message).not.toContain('InferenceObjective');
+  });
+
+  it("passes the gateway's message on, naming the gateway", () => {
+    const c = computePoolRoutingCondition('chat', { status: { parents: [{ parentRef: { name: 'edge', namespace: 'gw' }, conditions: [{ type: 'Accepted', status: 'False', reason: 'NotSupportedByParent', message: 'no InferencePool support' }] }] } });
+    expect(c).toEqual({ status: 'False', reason: 'NotSupportedByParent', message: 'InferencePool chat is not accepted by Gateway gw/edge: no InferencePool support' });
+  });
+
+  it('is written to status after the other conditions and keeps its transition time', () => {
+    const lfmd = routed().build();
+    const o = { lfmd, report: buildPlanReport(lfmd), pods: [], deployment: converged, ...observe([], []) };
+    const first = computeStatus(o, '2026-01-01T00:00:00Z');
+    expect(first.conditions!.map((c) => `${c.type}=${c.status}/${c.reason}`)).toEqual(['Ready=True/Ready', 'Reconciling=False/Reconciled', 'Stalled=False/Progressing', 'Scheduled=True/Scheduled', 'RoutingReady=False/NoParent']);
+    lfmd.status = first;
+    expect(isStatusCurrent(first, computeStatus(o, '2026-01-01T01:00:00Z'))).toBe(true);
   });
 });
 
@@ -244,3 +292,29 @@ describe('the Planned event', () => {
   });
 });
 
+
+describe('Ready at a scale by the autoscaler', () => {
+  type Status = 'True' | 'False';
+  const settledAt = (generation: number, ready: Status = 'True', reconciling: Status = 'False') => {
+    const lfmd = lfmDeployment().autoscaling({ enabled: true, minReplicas: 1, maxReplicas: 4 }).build();
+    (lfmd.metadata as { generation?: number }).generation = generation;
+    const c = (type: string, status: Status) => ({ type, status, reason: 'x', message: 'x', observedGeneration: generation, lastTransitionTime: '2026-01-01T00:00:00Z' });
+    lfmd.status = { observedGeneration: generation, conditions: [c('Ready', ready), c('Reconciling', reconciling)] };
+    return lfmd;
+  };
+  const ready = (lfmd: ReturnType<typeof settledAt>, d: V1Deployment) => computeConditions({ lfmd, report: buildPlanReport(lfmd), pods: [], deployment: d }).Ready?.status;
+  // spec.replicas 1 -> 2 by the autoscaler: the child's generation moves, the resource's own does not.
+  const scaled = deployment({ replicas: 2, ready: 1, updated: 1, gen: 5, observed: 4 });
+
+  it('stays True while the Deployment controller has not yet seen a scale of a settled resource', () => {
+    expect(ready(settledAt(3), scaled)).toBe('True');
+  });
+
+  it('waits for the child to be observed after a new spec of the resource, or while it was still reconciling', () => {
+    const newSpec = settledAt(3);
+    (newSpec.metadata as { generation?: number }).generation = 4;
+    expect(ready(newSpec, scaled)).toBe('False');
+    expect(ready(settledAt(3, 'True', 'True'), scaled)).toBe('False');
+    expect(ready(settledAt(3, 'False'), scaled)).toBe('False');
+  });
+});

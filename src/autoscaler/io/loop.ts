@@ -1,6 +1,8 @@
 // The autoscaler loop, on the leader only: every scrape interval of each autoscaled LfmDeployment it scrapes the
-// Ready engine pods' /metrics, calls the pure decide(), applies the Deployment's spec.replicas as lfm-autoscaler,
-// marks the least-loaded pods to go first (pod-deletion-cost) and writes status.autoscaling. No decisions here.
+// Ready engine pods' /metrics (and, with spec.routing.inferencePool.enabled, its endpoint pickers' /metrics on :9090
+// for the requests their flow-control queue holds: decide()'s gatewayWaiting), calls the pure decide(), applies the
+// Deployment's spec.replicas as lfm-autoscaler, marks the least-loaded pods to go first (pod-deletion-cost) and
+// writes status.autoscaling. No decisions here.
 import http from 'node:http';
 import type { V1Deployment, V1Pod } from '@kubernetes/client-node';
 import { LfmDeployment, type AutoscalingStatus } from '../../api/v1alpha1.js';
@@ -8,10 +10,11 @@ import { ENGINES, type Engine } from '../../engines/index.js';
 import { RESOURCES, type KubeClient, type KubeObject } from '../../kube/client.js';
 import type { EventRecorder } from '../../kube/events.js';
 import { buildEngineSample, buildSampleMetricNames, computeEngineRatesOver, RATE_WINDOW_SECONDS, type EngineRates, type EngineSample } from '../../metrics/engine-sample.js';
-import { AUTOSCALER_FIELD_MANAGER } from '../../render/children.js';
+import { buildEppQueueSample, combineEppQueues, EPP_METRICS_PORT, type EppReplicaScrape } from '../../metrics/epp-sample.js';
+import { AUTOSCALER_FIELD_MANAGER, isRoutingEnabled } from '../../render/children.js';
 import type { Logger } from '../../telemetry/logger.js';
 import type { OperatorMetrics } from '../../telemetry/metrics.js';
-import { listPodsOf, type Cache } from '../../controller/informer.js';
+import { listEndpointPickerPodsOf, listPodsOf, type Cache } from '../../controller/informer.js';
 import { decide } from '../decide.js';
 import type { PodSample, PodView, ScaleDecision } from '../decide.js';
 import { buildPodView, computeRefusedReplicas } from '../pod-view.js';
@@ -24,6 +27,11 @@ export interface AutoscalerDeps {
   lfmDeployments: Cache<KubeObject>;
   deployments: Cache<KubeObject>;
   pods: Cache<KubeObject>;
+  /**
+   * The endpoint pickers' pods (label serving.lfm-operator.io/endpoint-picker), scraped when the LfmDeployment's
+   * spec.routing.inferencePool.enabled is true. Default: `pods` (enough when that cache holds every pod).
+   */
+  endpointPickerPods?: Cache<KubeObject>;
   log: Logger;
   metrics: OperatorMetrics;
   events: EventRecorder;
@@ -75,6 +83,8 @@ interface DecisionInputs {
   now: number;
   /** Pods that exist (any phase), for the replicas a quota refused. */
   podCount: number;
+  /** Requests the endpoint pickers hold in their flow-control queues, when routing through them and known. */
+  gatewayWaiting: number | undefined;
 }
 
 /** A scale to apply: from `current` to decision.desiredReplicas. */
@@ -85,6 +95,12 @@ interface ScaleWrite {
   pods: readonly (V1Pod & KubeObject)[];
   samples: readonly PodSample[];
   log: Logger;
+}
+
+/** Per LfmDeployment routed through endpoint pickers: each EPP pod's last known queue, and the pods warned about. */
+interface GatewayMemory {
+  lastKnown: Map<string, number>;
+  warned: Set<string>;
 }
 
 /** What decide() sees of one pod's scrape: its gauges, and the rates over its history once there are two samples. */
@@ -111,6 +127,8 @@ export class AutoscalerLoop {
    * as the stored status is still the one this loop wrote; any other (a previous leader's) is read as stored.
    */
   private readonly memory = new Map<string, { written: AutoscalingStatus | undefined; state: AutoscalingStatus }>();
+  /** Per LfmDeployment with spec.routing.inferencePool.enabled: what its endpoint pickers last reported. */
+  private readonly gateways = new Map<string, GatewayMemory>();
   private stopped = false;
 
   constructor(private readonly d: AutoscalerDeps) {}
@@ -135,6 +153,7 @@ export class AutoscalerLoop {
     const listed = this.d.lfmDeployments.list();
     const keys = new Set(listed.map((raw) => `${raw.metadata?.namespace}/${raw.metadata?.name}`));
     for (const key of this.memory.keys()) if (!keys.has(key)) this.memory.delete(key);
+    for (const key of this.gateways.keys()) if (!keys.has(key)) this.gateways.delete(key);
     for (const raw of listed) {
       const key = `${raw.metadata?.namespace}/${raw.metadata?.name}`;
       const spec = (raw as { spec?: { autoscaling?: { enabled?: boolean; scrapeIntervalSeconds?: number } } }).spec;
@@ -157,13 +176,14 @@ export class AutoscalerLoop {
     const views = pods.map(buildPodView);
 
     const now = this.now();
-    const samples = await this.scrapeReadyPods({
-      pods, views, engine: ENGINES[lfmd.spec.engine.name], servedName: lfmd.spec.model.servedName ?? lfmd.metadata.name,
-    });
+    const [samples, gatewayWaiting] = await Promise.all([
+      this.scrapeReadyPods({ pods, views, engine: ENGINES[lfmd.spec.engine.name], servedName: lfmd.spec.model.servedName ?? lfmd.metadata.name }),
+      this.scrapeGateway(target),
+    ]);
     this.forgetGonePods(pods);
 
     const current = deployment.spec?.replicas ?? lfmd.spec.autoscaling.minReplicas;
-    const decision = this.decideFor({ target, views, samples, current, now, podCount: pods.length });
+    const decision = this.decideFor({ target, views, samples, current, now, podCount: pods.length, gatewayWaiting });
     const log = this.d.log.child({ lfmdeployment: key });
     if (!this.d.lfmDeployments.get(key)) return;
 
@@ -209,6 +229,56 @@ export class AutoscalerLoop {
     }
   }
 
+  /**
+   * The requests the LfmDeployment's endpoint pickers hold in their flow-control queues (epp-sample.ts: summed over
+   * the EPP pods, each holding its own queue; a failed scrape counts at the pod's last known value), or undefined
+   * when routing does not go through them or no EPP pod's queue is known. Every EPP pod not yet terminated is asked,
+   * Ready or not: with leader election only the leader is Ready, and the others answer with an empty queue, or, for
+   * a leader being replaced, with the requests it still drains.
+   */
+  private async scrapeGateway({ key, lfmd }: ScaleTarget): Promise<number | undefined> {
+    if (!isRoutingEnabled(lfmd)) {
+      this.gateways.delete(key);
+      return undefined;
+    }
+    const name = lfmd.metadata.name;
+    const listed = listEndpointPickerPodsOf(this.d.endpointPickerPods ?? this.d.pods, lfmd.metadata.namespace ?? '', name) as (V1Pod & KubeObject)[];
+    const pods = listed.filter((p) => p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed');
+    const memory = this.gateways.get(key) ?? { lastKnown: new Map<string, number>(), warned: new Set<string>() };
+    const scrapes = await Promise.all(pods.map((pod) => this.scrapeEndpointPicker(pod, name, memory.warned)));
+    const queue = combineEppQueues(scrapes, memory.lastKnown);
+    const live = new Set(scrapes.map((s) => s.uid));
+    for (const uid of memory.warned) if (!live.has(uid)) memory.warned.delete(uid);
+    this.gateways.set(key, { lastKnown: queue.lastKnown, warned: memory.warned });
+    if (queue.unknown > 0 || pods.length === 0) {
+      this.d.log.debug({ lfmdeployment: key, endpointPickers: pods.length, failed: queue.failed, unknown: queue.unknown }, 'flow-control queue not known for every endpoint picker');
+    }
+    return queue.waiting;
+  }
+
+  /** Scrapes one EPP pod's queue for the pool `poolName`; undefined when it has no IP or does not answer. */
+  private async scrapeEndpointPicker(pod: V1Pod & KubeObject, poolName: string, warned: Set<string>): Promise<EppReplicaScrape> {
+    const uid = pod.metadata?.uid ?? pod.metadata?.name ?? '';
+    const ip = pod.status?.podIP;
+    if (!ip) return { uid, waiting: undefined };
+    try {
+      const text = await scrapeMetrics(ip, EPP_METRICS_PORT, this.d.scrapeTimeoutMs ?? 2000);
+      warned.delete(uid);
+      return { uid, waiting: buildEppQueueSample(text, { poolName }).waiting };
+    } catch (err) {
+      const message = (err as Error).message;
+      const fields = { pod: pod.metadata?.name, namespace: pod.metadata?.namespace, err: message };
+      if (warned.has(uid)) {
+        this.d.log.debug(fields, 'endpoint picker scrape failed');
+      } else {
+        warned.add(uid);
+        const hint = /status 40[13]/.test(message) ? ' (its /metrics needs --metrics-endpoint-auth=false)' : '';
+        this.d.log.warn(fields, `endpoint picker scrape failed${hint}: its flow-control queue counts at its last known value`);
+      }
+      return { uid, waiting: undefined };
+    }
+  }
+
   /** Drops the sample history of pods that no longer exist. */
   private forgetGonePods(pods: readonly KubeObject[]): void {
     const live = new Set(pods.map((p) => p.metadata?.uid ?? ''));
@@ -216,7 +286,7 @@ export class AutoscalerLoop {
   }
 
   /** Calls decide(), continuing from the state this loop last decided while the stored status is the one it wrote. */
-  private decideFor({ target, views, samples, current, now, podCount }: DecisionInputs): ScaleDecision {
+  private decideFor({ target, views, samples, current, now, podCount, gatewayWaiting }: DecisionInputs): ScaleDecision {
     const { lfmd, deployment } = target;
     const stored = lfmd.status?.autoscaling;
     const remembered = this.memory.get(target.key);
@@ -226,6 +296,9 @@ export class AutoscalerLoop {
       ...(previous ? { previous } : {}),
       refusedReplicas: computeRefusedReplicas(deployment, podCount),
       ...(lfmd.spec.serving.maxConcurrentSequences !== undefined ? { batchLimit: lfmd.spec.serving.maxConcurrentSequences } : {}),
+      ...(gatewayWaiting !== undefined ? { gatewayWaiting } : {}),
+      // Routing on and no picker answered: the gateway's queue is unknown, never taken as empty.
+      ...(gatewayWaiting === undefined && isRoutingEnabled(lfmd) ? { gatewaySilent: true } : {}),
     });
   }
 
