@@ -139,7 +139,8 @@ awk -v dir="$TMP" '
   function flush() { if (name != "") printf "---\n%s", doc >>(dir "/children-" name ".yaml"); doc = ""; name = "" }
   /^---$/ { flush(); next }
   { doc = doc $0 "\n" }
-  name == "" && /^  name: / { name = $2 }
+  # The endpoint picker objects (NAME-epp) go with their LfmDeployment NAME.
+  name == "" && /^  name: / { name = $2; sub(/-epp$/, "", name) }
   END { flush() }
 ' "$TMP/children.yaml"
 for example in "$ROOT"/examples/*.yaml; do

@@ -6,6 +6,7 @@ import { buildCrd } from '../api/crd.js';
 import type { FieldProblem, ParseResult } from '../api/parse.js';
 import type { LfmDeployment } from '../api/v1alpha1.js';
 import { renderChildren } from '../render/children.js';
+import { renderRoutingChildren } from '../render/routing.js';
 import { buildPlanReport, type PlanReport } from '../render/plan-report.js';
 import { InputError, parseDocuments, type ReadText } from './documents.js';
 import { formatPlanTable } from './plan-table.js';
@@ -77,10 +78,16 @@ export function buildProgram(io: CliIo): Command {
   const reportReasons = (report: PlanReport) => {
     for (const reason of report.reasons) io.stderr(`error: ${report.name}: ${reason.field}: ${reason.message}\n`);
   };
-  /** Reads and plans `file` once (standard input cannot be read twice); an unreadable file exits 2. */
-  const planFile = (file: string): PlannedDocuments | undefined => {
+  /** Reads and plans each file once (standard input cannot be read twice); an unreadable file exits 2. */
+  const planFile = (files: readonly string[]): PlannedDocuments | undefined => {
     try {
-      return planDocuments(parseDocuments(file, io.readText));
+      const all: PlannedDocuments = { planned: [], invalid: [] };
+      for (const file of files) {
+        const one = planDocuments(parseDocuments(file, io.readText));
+        all.planned.push(...one.planned);
+        all.invalid.push(...one.invalid);
+      }
+      return all;
     } catch (err) {
       if (!(err instanceof InputError)) throw err;
       io.stderr(`error: ${err.message}\n`);
@@ -98,9 +105,9 @@ export function buildProgram(io: CliIo): Command {
 
   program.command('plan')
     .description('Plan LfmDeployments offline: fit, GPUs, KV cache and the engine command line.')
-    .requiredOption('-f, --filename <file>', 'YAML or JSON file with LfmDeployments ("-" for stdin)')
+    .requiredOption('-f, --filename <file...>', 'YAML or JSON files with LfmDeployments ("-" for stdin); repeat -f or list several')
     .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json']).default('table'))
-    .action((opts: { filename: string; output: 'table' | 'json' }) => {
+    .action((opts: { filename: string[]; output: 'table' | 'json' }) => {
       const documents = planFile(opts.filename);
       if (!documents) return;
       reportInvalid(documents.invalid);
@@ -116,9 +123,9 @@ export function buildProgram(io: CliIo): Command {
     });
 
   program.command('render')
-    .description('Render the child manifests (Deployment, Service, PodDisruptionBudget) of LfmDeployments as YAML.')
-    .requiredOption('-f, --filename <file>', 'YAML or JSON file with LfmDeployments ("-" for stdin)')
-    .action((opts: { filename: string }) => {
+    .description('Render the child manifests of LfmDeployments as YAML: Deployment, Service, PodDisruptionBudget, and with spec.routing the InferencePool, the endpoint picker\'s objects, InferenceObjectives and HTTPRoute.')
+    .requiredOption('-f, --filename <file...>', 'YAML or JSON files with LfmDeployments ("-" for stdin); repeat -f or list several')
+    .action((opts: { filename: string[] }) => {
       const documents = planFile(opts.filename);
       if (!documents) return;
       reportInvalid(documents.invalid);
@@ -132,6 +139,7 @@ export function buildProgram(io: CliIo): Command {
         for (const obj of [children.deployment, children.service, children.podDisruptionBudget]) {
           if (obj) docs.push(stringify(obj, { lineWidth: 0 }));
         }
+        for (const child of renderRoutingChildren(lfmd, report.plan)) docs.push(stringify(child.object, { lineWidth: 0 }));
       }
       io.stdout(docs.map((d) => `---\n${d}`).join(''));
       io.setExitCode(computeExitCode(documents));

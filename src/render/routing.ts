@@ -324,11 +324,13 @@ export function renderEndpointPickerDeployment(lfmd: LfmDeployment, configText: 
             ],
             ...renderEndpointPickerProbes(picker.replicas),
             // KServe's size for a per-model picker (the llm-d chart's 8 CPU / 8Gi is for a shared, high-rate one).
-            resources: { requests: { cpu: '1', memory: '2Gi' }, limits: { memory: '4Gi' } },
+            // Its disk: logs and a /tmp of at most 256Mi (the self-signed serving certificate). No CPU limit: it sits on
+            // every request's path, where a CFS quota would show as latency.
+            resources: { requests: { cpu: '1', memory: '2Gi', 'ephemeral-storage': '512Mi' }, limits: { memory: '4Gi', 'ephemeral-storage': '512Mi' } },
             securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, readOnlyRootFilesystem: true, runAsNonRoot: true },
             volumeMounts: [{ name: 'config', mountPath: EPP_CONFIG_DIR, readOnly: true }, { name: 'tmp', mountPath: '/tmp' }],
           }],
-          volumes: [{ name: 'config', configMap: { name } }, { name: 'tmp', emptyDir: {} }],
+          volumes: [{ name: 'config', configMap: { name } }, { name: 'tmp', emptyDir: { sizeLimit: '256Mi' } }],
         },
       },
     },

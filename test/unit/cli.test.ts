@@ -198,3 +198,19 @@ describe('newcomer papercuts', () => {
     expect(major > 22 || (major === 22 && minor >= 19), r.stdout).toBe(true);
   });
 });
+
+describe('lfm-operator render and plan over several files', () => {
+  it('render prints the request path of an example with spec.routing, and nothing of it without', () => {
+    const kinds = (out: string) => out.split('\n').filter((l) => l.startsWith('kind: ')).map((l) => l.slice(6));
+    const routed = cli(['render', '-f', 'examples/lfm2-24b-routing.yaml']);
+    expect(routed.code).toBe(0);
+    expect(kinds(routed.stdout)).toEqual(expect.arrayContaining(['InferencePool', 'InferenceObjective', 'HTTPRoute', 'ConfigMap', 'Role', 'RoleBinding', 'ServiceAccount']));
+    expect(kinds(cli(['render', '-f', 'examples/lfm2-24b-h100-vllm.yaml']).stdout)).toEqual(['Deployment', 'Service']);
+  });
+
+  it('plan takes -f more than once and plans every file', () => {
+    const r = cli(['plan', '-f', 'examples/lfm2-24b-h100-vllm.yaml', '-f', 'examples/lfm2-8b-l4-vllm.yaml', '-o', 'json']);
+    expect(r.code).toBe(0);
+    expect((JSON.parse(r.stdout) as { name: string }[]).map((p) => p.name)).toEqual(['lfm2-24b', 'lfm2-8b-l4']);
+  });
+});
