@@ -32,6 +32,12 @@ export interface EngineMetricNames {
   kvCacheUsage?: string;
 }
 
+/** The metric names the autoscaler reads, from an engine table's `metrics` (a null KV-usage gauge is left out). */
+export function readMetricNames(metrics: Omit<EngineMetricNames, 'kvCacheUsage'> & { kvCacheUsage?: string | null }): EngineMetricNames {
+  const { queueDepth, running, promptTokensTotal, generationTokensTotal, kvCacheUsage } = metrics;
+  return { queueDepth, running, promptTokensTotal, generationTokensTotal, ...(kvCacheUsage ? { kvCacheUsage } : {}) };
+}
+
 /** How often a probe asks and how long it waits for an answer, in seconds. */
 export interface ProbeTiming { periodSeconds: number; timeoutSeconds: number }
 

@@ -8,7 +8,7 @@ import { MODEL_CACHE_PATH, type ModelLocation } from '../api/model-source.js';
 import { OWNED_FLAGS } from '../api/owned-flags.js';
 import type { LfmDeploymentSpec } from '../api/v1alpha1.js';
 import table from './data/llamacpp.json' with { type: 'json' };
-import type { ContainerInput, Engine, EngineTable, GgufContainerInput } from './engine.js';
+import { readMetricNames, type ContainerInput, type Engine, type EngineTable, type GgufContainerInput } from './engine.js';
 
 /**
  * A 2026 build (ollama/ollama#18199 bumps to it on 2026-09-02): after b6709, the first with the lfm2moe architecture
@@ -48,13 +48,8 @@ export const llamacpp: Engine = {
   entrypoint: table.containerImage.entrypoint,
   port: table.defaultPort,
   table: table as unknown as EngineTable,
-  metrics: {
-    queueDepth: table.metrics.queueDepth,
-    running: table.metrics.running,
-    promptTokensTotal: table.metrics.promptTokensTotal,
-    generationTokensTotal: table.metrics.generationTokensTotal,
-    // No KV-cache usage gauge in current builds (llamacpp:kv_cache_usage_ratio was removed); the metrics have no labels.
-  },
+  // No KV-cache usage gauge in llama.cpp's current builds (llamacpp:kv_cache_usage_ratio was removed).
+  metrics: readMetricNames(table.metrics),
   ownedFlags: OWNED_FLAGS.LlamaCpp,
   kvCacheTypes: KV_CACHE_TYPES,
   sizing: { planner: 'gguf', runsOnCpu: true, convStatePageTokens: 0, fp4NativeOnly: [] },

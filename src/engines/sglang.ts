@@ -3,7 +3,7 @@
 // --mem-fraction-static covers weights and KV only, so it is derived from the plan rather than copied.
 import { OWNED_FLAGS } from '../api/owned-flags.js';
 import table from './data/sglang.json' with { type: 'json' };
-import { ENGINE_CACHE_PATH, PYTORCH_RUNTIME_ENV, formatNumber, type Engine, type EngineTable } from './engine.js';
+import { ENGINE_CACHE_PATH, PYTORCH_RUNTIME_ENV, formatNumber, readMetricNames, type Engine, type EngineTable } from './engine.js';
 
 // A 2026 release with native LFM2-MoE support (PR sgl-project/sglang#17997); not confirmed against a registry here.
 export const SGLANG_DEFAULT_IMAGE = 'lmsysorg/sglang:v0.5.9-cu129';
@@ -19,13 +19,7 @@ export const sglang: Engine = {
   entrypoint: COMMAND,
   port: table.defaultPort,
   table: table as unknown as EngineTable,
-  metrics: {
-    queueDepth: table.metrics.queueDepth,
-    running: table.metrics.running,
-    promptTokensTotal: table.metrics.promptTokensTotal,
-    generationTokensTotal: table.metrics.generationTokensTotal,
-    kvCacheUsage: table.metrics.kvCacheUsage,
-  },
+  metrics: readMetricNames(table.metrics),
   ownedFlags: OWNED_FLAGS.SGLang,
   kvCacheTypes: KV_CACHE_TYPES,
   sizing: {

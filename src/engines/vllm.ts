@@ -3,7 +3,7 @@
 // makes argparse fail with "unrecognized arguments: serve".
 import { OWNED_FLAGS } from '../api/owned-flags.js';
 import table from './data/vllm.json' with { type: 'json' };
-import { ENGINE_CACHE_PATH, PYTORCH_RUNTIME_ENV, formatNumber, type Engine, type EngineTable } from './engine.js';
+import { ENGINE_CACHE_PATH, PYTORCH_RUNTIME_ENV, formatNumber, readMetricNames, type Engine, type EngineTable } from './engine.js';
 
 export const VLLM_DEFAULT_IMAGE = 'vllm/vllm-openai:v0.11.2';
 /** vLLM's default KV block size, in tokens: hybrid models' conv state is kept in pages of this many tokens of KV. */
@@ -17,13 +17,7 @@ export const vllm: Engine = {
   entrypoint: ['vllm', 'serve'],
   port: table.defaultPort,
   table: table as unknown as EngineTable,
-  metrics: {
-    queueDepth: table.metrics.queueDepth,
-    running: table.metrics.running,
-    promptTokensTotal: table.metrics.promptTokensTotal,
-    generationTokensTotal: table.metrics.generationTokensTotal,
-    kvCacheUsage: table.metrics.kvCacheUsage,
-  },
+  metrics: readMetricNames(table.metrics),
   ownedFlags: OWNED_FLAGS.VLLM,
   kvCacheTypes: KV_CACHE_TYPES,
   sizing: {

@@ -2,80 +2,20 @@
 // pod on the pod's loopback IP, a load generator in the test, delayed Ready (model loading) and graceful termination
 // from the harness's kubelet emulation.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { V1Deployment, V1Pod } from '@kubernetes/client-node';
+import type { V1Deployment } from '@kubernetes/client-node';
 import type { LfmDeployment } from '../../src/api/v1alpha1.js';
 import { RESOURCES, type KubeObject } from '../../src/kube/client.js';
 import { lfmDeployment, type LfmDeploymentBuilder } from '../support/builders.js';
 import { applyCrds, devCluster, eventually, kubeClient, TEST_FIELD_MANAGER, useNamespace } from '../support/cluster.js';
-import { EngineStandIn, LoadGenerator } from '../support/engine-stand-in.js';
+import { StandInFleet } from '../support/stand-in-fleet.js';
 import { createOperatorIdentity, recordStatus, startOperator, stopAllOperators } from '../support/operator.js';
 
 const ns = useNamespace('scale');
 const client = () => kubeClient();
 type Lfmd = LfmDeployment & KubeObject & { metadata: { generation: number; uid: string } };
 
-/** Starts a stand-in for every pod of `name` that has an IP, closes those whose pod is gone, tracks readiness. */
-class StandInFleet {
-  readonly standIns = new Map<string, EngineStandIn>();
-  readonly ready = new Set<string>();
-  readonly generator: LoadGenerator;
-  private timer?: NodeJS.Timeout;
-  private unregister = new Map<string, () => void>();
-  private busy = false;
-  private extraWaiting = 0;
-
-  constructor(private readonly name: string, private readonly slots = 4, private readonly serviceSeconds = 1) {
-    // New requests go to Ready pods only; a pod that stopped being Ready (deleted, draining) still finishes its own.
-    this.generator = new LoadGenerator(() => [...this.standIns.values()], (s) => [...this.standIns.entries()].some(([uid, x]) => x === s && this.ready.has(uid)));
-  }
-
-  /** A standing backlog: every stand-in, now and later, reports `perPod` more waiting requests (0 clears it). */
-  setExtraWaiting(perPod: number): void {
-    this.extraWaiting = perPod;
-    for (const s of this.standIns.values()) s.extraWaiting = perPod;
-  }
-
-  start(): void {
-    this.generator.start();
-    this.timer = setInterval(() => {
-      if (this.busy) return;
-      this.busy = true;
-      this.sync().catch(() => undefined).finally(() => { this.busy = false; });
-    }, 200);
-  }
-
-  private async sync(): Promise<void> {
-    const pods = (await client().list<V1Pod & KubeObject>(RESOURCES.pod, { namespace: ns.name, labelSelector: `serving.lfm-operator.io/deployment=${this.name}` })).items;
-    const seen = new Set<string>();
-    for (const pod of pods) {
-      const uid = pod.metadata!.uid!;
-      seen.add(uid);
-      const ip = pod.status?.podIP;
-      if (ip && !this.standIns.has(uid) && !pod.metadata?.deletionTimestamp) {
-        const s = new EngineStandIn(pod.metadata!.name!, ip, 8000, { slots: this.slots, serviceSeconds: this.serviceSeconds, promptTokens: 1000, outputTokens: 200, servedName: this.name });
-        s.extraWaiting = this.extraWaiting;
-        this.standIns.set(uid, s);
-        await s.start();
-        this.unregister.set(uid, devCluster().registerStandIn(ip, `${s.address}/drain`));
-      }
-      const isReady = pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') && !pod.metadata?.deletionTimestamp;
-      if (isReady) this.ready.add(uid);
-      else this.ready.delete(uid);
-    }
-    for (const [uid, s] of this.standIns) {
-      if (seen.has(uid) || s.closed) continue;
-      this.ready.delete(uid);
-      this.generator.cut += await s.close();
-      this.unregister.get(uid)?.();
-    }
-  }
-
-  async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.generator.stop();
-    for (const s of this.standIns.values()) if (!s.closed) await s.close();
-  }
-}
+/** The shared fleet (test/support/stand-in-fleet.ts) on this file's namespace, vLLM's metrics on port 8000. */
+const newFleet = (name: string) => new StandInFleet({ name, namespace: ns.name });
 
 const fleets: StandInFleet[] = [];
 let kubeconfig: string;
@@ -113,7 +53,7 @@ describe('autoscaling on queue depth', () => {
   it('scales up under load, spreads it, drains the queue, and scales down after the delay without cutting a request', async () => {
     const op = startOperator({ kubeconfig, namespace: ns.name });
     await op.waitForLog('became leader');
-    const fleet = new StandInFleet('burst');
+    const fleet = newFleet('burst');
     fleets.push(fleet);
     fleet.start();
     await applyLfmd(autoscaled('burst'));
@@ -147,7 +87,7 @@ describe('autoscaling on queue depth', () => {
   it('does not scale down when a stand-in stops answering', async () => {
     const op = startOperator({ kubeconfig, namespace: ns.name });
     await op.waitForLog('became leader');
-    const fleet = new StandInFleet('quiet');
+    const fleet = newFleet('quiet');
     fleets.push(fleet);
     fleet.start();
     await applyLfmd(autoscaled('quiet', { maxReplicas: 2 }));
@@ -173,7 +113,7 @@ describe('autoscaling on queue depth', () => {
   it('keeps pods that wait for GPUs requested but never counts them as capacity, and says why', async () => {
     const op = startOperator({ kubeconfig, namespace: ns.name });
     await op.waitForLog('became leader');
-    const fleet = new StandInFleet('short');
+    const fleet = newFleet('short');
     fleets.push(fleet);
     fleet.start();
     // Two L4 nodes, one GPU each: at most two replicas can run.
@@ -198,7 +138,7 @@ describe('autoscaling on queue depth', () => {
   it('writes status.autoscaling only when it changes', async () => {
     const op = startOperator({ kubeconfig, namespace: ns.name });
     await op.waitForLog('became leader');
-    const fleet = new StandInFleet('still');
+    const fleet = newFleet('still');
     fleets.push(fleet);
     fleet.start();
     await applyLfmd(autoscaled('still'));
@@ -222,7 +162,7 @@ describe('autoscaling on queue depth', () => {
     await a.waitForLog('became leader');
     const b = startOperator({ kubeconfig, namespace: ns.name, identity: 'leader-b' });
     await b.waitForLog('caches synced');
-    const fleet = new StandInFleet('handover');
+    const fleet = newFleet('handover');
     fleets.push(fleet);
     fleet.start();
     await applyLfmd(autoscaled('handover', { maxReplicas: 2, stabilizationWindowSeconds: 20, scaleDownDelaySeconds: 20 }));
@@ -250,7 +190,7 @@ describe('autoscaling on queue depth', () => {
     const HOLD_S = 20;
     const op = startOperator({ kubeconfig, namespace: ns.name });
     await op.waitForLog('became leader');
-    const fleet = new StandInFleet('backlog');
+    const fleet = newFleet('backlog');
     fleets.push(fleet);
     fleet.start();
     await applyLfmd(autoscaled('backlog', { maxReplicas: 3, stabilizationWindowSeconds: 4, scaleDownDelaySeconds: HOLD_S, promptTokensPerSecondPerReplica: P, generationTokensPerSecondPerReplica: G }));
