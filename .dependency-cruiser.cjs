@@ -11,7 +11,7 @@
 // Pure and I/O are told apart by path: the layer's folder, and `io/` below it.
 /* eslint-disable no-undef */
 const PURE = ['catalog', 'api', 'engines', 'sizing', 'metrics', 'render', 'status', 'autoscaler', 'models', 'cdk8s'];
-const IO = ['telemetry', 'kube', 'controller', 'autoscaler/io', 'cli'];
+const IO = ['telemetry', 'kube', 'controller', 'autoscaler/io', 'activator', 'cli'];
 const LAYERS = [...PURE, ...IO];
 
 const esc = (s) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');

@@ -187,10 +187,21 @@ export const ServingSpec = z
   })
   .describe('serving: engine limits and timings. Default: all defaults.');
 
+export const ScaleToZeroSpec = z
+  .strictObject({
+    idleSeconds: z.number().int().min(1).max(604800).default(900).describe('idleSeconds: with no request for this long (no request running, waiting, held by the activator or finishing on any replica), the replica count goes to zero, from any count. This alone governs the step to zero: scaleDownDelaySeconds and stabilizationWindowSeconds govern the steps down to one. Keep it well above a cold start (status.autoscaling.coldStart.p90Seconds). Default 900.'),
+    maxHeldRequests: z.number().int().min(1).max(100000).default(100).describe('maxHeldRequests: most requests one activator replica holds for this deployment while a replica starts; one more is refused with 429 and Retry-After set to the measured cold start. Default 100.'),
+    maxHoldSeconds: z.number().int().min(1).max(86400).default(600).describe('maxHoldSeconds: a request the activator still holds this long after it arrived (no replica became Ready) is answered 503 with Retry-After. Set it above the cold start and at most the clients\' own timeout. Default 600.'),
+  })
+  .describe('scaleToZero: with minReplicas 0, go to zero replicas after idleSeconds without requests; while at zero the Service sends requests to the activator (lfm-operator activator), which holds them, asks for a replica and forwards them once one is Ready. Required with minReplicas 0; forbidden otherwise.');
+
+export const SCALE_TO_ZERO_REQUIRED_MESSAGE = 'spec.autoscaling.minReplicas 0 requires spec.autoscaling.scaleToZero (idleSeconds, maxHeldRequests, maxHoldSeconds; {} takes the defaults): add it, or set minReplicas to 1 or more';
+export const SCALE_TO_ZERO_ROUTING_MESSAGE = 'spec.autoscaling.minReplicas 0 cannot be combined with spec.routing.inferencePool.enabled yet: requests through a Gateway reach the endpoint picker, not the activator, and the pinned picker (v0.10.0) has no noEndpointRequestTTL to hold them while a replica starts; set minReplicas to 1 or more, or turn routing off';
+
 export const AutoscalingSpec = z
   .strictObject({
     enabled: z.boolean().default(false).describe('enabled: let the operator scale replicas on queue depth and token throughput; spec.replicas must then be omitted. Default false.'),
-    minReplicas: z.number().int().min(0).max(1000).default(1).describe('minReplicas: fewest replicas; 0 allows scaling to zero when idle. Default 1.'),
+    minReplicas: z.number().int().min(0).max(1000).default(1).describe('minReplicas: fewest replicas. 0 scales to zero after scaleToZero.idleSeconds without requests (scaleToZero is then required; the first request after that waits for a cold start at the activator). Default 1.'),
     maxReplicas: z.number().int().min(1).max(1000).default(4).describe('maxReplicas: most replicas. Default 4.'),
     queueDepthPerReplica: z.number().min(0.1).max(100000).default(4).describe('queueDepthPerReplica: target waiting requests per replica; more waiting requests than this per replica scale up. Default 4.'),
     tokensPerSecondPerReplica: z.number().min(1).max(100000000).optional().describe('tokensPerSecondPerReplica: target prompt + generated tokens per second per replica. Default: unset, throughput is not a target.'),
@@ -200,10 +211,13 @@ export const AutoscalingSpec = z
     stabilizationWindowSeconds: z.number().int().min(0).max(3600).default(60).describe('stabilizationWindowSeconds: scale down only to the highest recommendation within this window or the scale-down delay, whichever is longer, in seconds. Default 60, so that the break-even scale-down delay decides (the HPA\'s 300 would keep idle GPUs longer than a replica takes to start).'),
     pendingTimeoutSeconds: z.number().int().min(0).max(86400).default(900).describe('pendingTimeoutSeconds: how long replicas Pending for lack of GPUs stay requested (so a cluster autoscaler or Karpenter can add nodes) before the request is withdrawn, in seconds. Default 900.'),
     scrapeIntervalSeconds: z.number().int().min(1).max(300).default(15).describe('scrapeIntervalSeconds: how often the engines\' /metrics are scraped, in seconds. Default 15.'),
+    scaleToZero: ScaleToZeroSpec.optional(),
   })
   .describe('autoscaling: replica autoscaling on the engines\' queue depth and token throughput. Default: disabled.')
   .meta(cel(
     { rule: 'self.minReplicas <= self.maxReplicas', message: 'spec.autoscaling.minReplicas must be less than or equal to spec.autoscaling.maxReplicas', fieldPath: '.minReplicas' },
+    { rule: 'self.minReplicas != 0 || has(self.scaleToZero)', message: SCALE_TO_ZERO_REQUIRED_MESSAGE, fieldPath: '.minReplicas', reason: 'FieldValueRequired' },
+    { rule: '!has(self.scaleToZero) || self.minReplicas == 0', message: 'spec.autoscaling.scaleToZero applies only with spec.autoscaling.minReplicas 0: set minReplicas to 0, or remove scaleToZero', fieldPath: '.scaleToZero', reason: 'FieldValueForbidden' },
     { rule: 'has(self.promptTokensPerSecondPerReplica) == has(self.generationTokensPerSecondPerReplica)', message: 'spec.autoscaling.promptTokensPerSecondPerReplica and spec.autoscaling.generationTokensPerSecondPerReplica go together: set both, or neither', fieldPath: '.promptTokensPerSecondPerReplica', reason: 'FieldValueRequired' },
   ));
 
@@ -399,6 +413,8 @@ export const LfmDeploymentSpec = z
   .describe('spec: the desired deployment, written by the user (and spec.replicas by /scale when autoscaling is off).')
   .meta(cel(
     { rule: '!has(self.replicas) || !self.autoscaling.enabled', message: 'spec.replicas must be omitted while spec.autoscaling.enabled is true: remove spec.replicas, or set spec.autoscaling.enabled to false', fieldPath: '.replicas', reason: 'FieldValueForbidden' },
+    { rule: '!has(self.autoscaling.scaleToZero) || self.autoscaling.enabled', message: 'spec.autoscaling.scaleToZero needs the autoscaler: set spec.autoscaling.enabled to true, or remove scaleToZero', fieldPath: '.autoscaling.scaleToZero', reason: 'FieldValueForbidden' },
+    { rule: '!has(self.routing) || !self.routing.inferencePool.enabled || self.autoscaling.minReplicas != 0', message: SCALE_TO_ZERO_ROUTING_MESSAGE, fieldPath: '.autoscaling.minReplicas', reason: 'FieldValueForbidden' },
     // Only engines that lack a quantization get a rule (a rule that cannot fail costs CEL budget for nothing).
     ...ENGINE_NAMES.filter((engine) => ENGINE_QUANTIZATIONS[engine].length < QUANTIZATIONS.length).map(buildQuantizationRule),
     ...buildPlatformRules(),
@@ -458,10 +474,34 @@ export const AutoscalingStatus = z.strictObject({
   }).optional().describe('capacityFit: the decayed sums of the capacity fit (src/autoscaler/capacity.ts), kept so that a new leader continues it.'),
   saturatedSince: z.string().optional().describe('saturatedSince: since when more than queueDepthPerReplica requests per Ready replica have been waiting (RFC 3339).'),
   reboundHoldSeconds: z.number().optional().describe('reboundHoldSeconds: a scale-down hold longer than the break-even delay, learned when demand came back soon after a scale-down; it fades with a time constant of an hour.'),
+  idleSince: z.string().optional().describe('idleSince: with scaleToZero, since when no request has run, waited or been held (RFC 3339); the count goes to zero idleSeconds after it.'),
+  coldStart: z.strictObject({
+    lastSeconds: z.number().optional().describe('lastSeconds: the last cold start: from the first request held at zero replicas (as the autoscaler saw it, within a second) to the first Ready replica, in seconds.'),
+    p90Seconds: z.number().optional().describe('p90Seconds: the 90th percentile (nearest rank) of recentSeconds; the activator\'s Retry-After.'),
+    recentSeconds: z.array(z.number()).max(20).optional().describe('recentSeconds: the last cold starts measured, oldest first (at most 20).'),
+    startedAt: z.string().optional().describe('startedAt: while a cold start is under way, when it began (RFC 3339).'),
+    held: z.number().int().describe('held: requests the activators hold now, waiting for a Ready replica.'),
+    refused: z.number().int().describe('refused: requests the activators running now refused with 429 (more than maxHeldRequests held), counted since each started; lfm_activator_requests_total{outcome="refused"} keeps the lasting total.'),
+    expired: z.number().int().describe('expired: requests the activators running now answered 503 after maxHoldSeconds, counted since each started.'),
+  }).optional().describe('coldStart: with scaleToZero, what cold starts cost: measured durations, requests held now, and requests refused or expired.'),
   lastScaleDown: z.strictObject({
     time: z.string(), from: z.number().int(), to: z.number().int(), holdSeconds: z.number(),
   }).optional().describe('lastScaleDown: the last scale-down (RFC 3339 time, counts before and after, the hold it waited), to learn reboundHoldSeconds.'),
 }).describe('autoscaling: what the autoscaler observed and decided; written by lfm-autoscaler.');
+
+export const ActivatorEntry = z.strictObject({
+  name: z.string().max(253).describe('name: the activator pod.'),
+  held: z.number().int().min(0).describe('held: requests this activator holds now for the deployment.'),
+  refused: z.number().int().min(0).describe('refused: requests it refused with 429 since it started.'),
+  expired: z.number().int().min(0).describe('expired: requests it answered 503 after maxHoldSeconds since it started.'),
+  heartbeat: z.number().int().min(0).describe('heartbeat: bumped every few seconds while it holds requests; an entry holding requests that stops changing is ignored (the reader times it on its own clock).'),
+});
+export type ActivatorEntry = z.infer<typeof ActivatorEntry>;
+
+export const ActivationStatus = z.strictObject({
+  activators: z.array(ActivatorEntry).max(64).meta({ 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['name'] }).optional()
+    .describe('activators: one entry per activator replica that held requests for this deployment, each applied by that activator (field manager lfm-activator/POD); the operator removes entries of activator pods that are gone.'),
+}).describe('activation: written by the activators (lfm-operator activator) of a scale-to-zero deployment: the requests they hold, which ask the autoscaler for a replica.');
 
 export const LfmDeploymentStatus = z.strictObject({
   observedGeneration: z.number().int().optional().describe('observedGeneration: the generation of the spec the operator last acted on.'),
@@ -473,6 +513,7 @@ export const LfmDeploymentStatus = z.strictObject({
   endpoint: z.string().optional().describe('endpoint: the OpenAI-compatible base URL inside the cluster.'),
   plan: PlanStatus.optional().describe('plan: the fit arithmetic of one replica.'),
   autoscaling: AutoscalingStatus.optional(),
+  activation: ActivationStatus.optional(),
 }).describe('status: what the operator observed; written by the operator (autoscaling by lfm-autoscaler).');
 
 export const LfmDeployment = z.strictObject({

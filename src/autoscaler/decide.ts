@@ -38,6 +38,7 @@
 import type { AutoscalingSpec, AutoscalingStatus } from '../api/v1alpha1.js';
 import type { CapacityEstimate, CapacityObservation } from './capacity.js';
 import { computeCapacity } from './capacity.js';
+import { applyScaleToZero, computeFloor, type ActivatorCounts, type ZeroChoice } from './scale-to-zero.js';
 
 /** A sample older than this many scrape intervals is stale. */
 export const STALE_INTERVALS = 2;
@@ -72,7 +73,10 @@ export type ScaleReason =
   | 'MetricsMissing'
   | 'WaitingForGpus'
   | 'GpuWaitExpired'
-  | 'Bounds';
+  | 'Bounds'
+  | 'ScaleUpFromZero'
+  | 'ScaleToZero'
+  | 'ScaledToZero';
 
 /**
  * A pod as the autoscaler sees it. Starting = scheduled but not Ready (pulling, loading weights: capacity on the
@@ -132,6 +136,11 @@ export interface DecideInput {
    * there unseen, so the count is held as for a silent pod (no scale-down) until one answers.
    */
   gatewaySilent?: boolean;
+  /**
+   * With scaleToZero: what the activators report (status.activation entries still renewed): requests held now, and
+   * those refused or expired. Held requests wait like the engines' queues; at zero they start a replica.
+   */
+  activators?: ActivatorCounts;
 }
 
 export interface ScaleLoad {
@@ -442,7 +451,7 @@ interface Clock {
 
 function readClock(input: DecideInput): Clock {
   const { policy } = input;
-  const min = policy.minReplicas;
+  const min = computeFloor(policy);
   return {
     now: typeof input.now === 'number' ? input.now : input.now.getTime(),
     intervalMs: policy.scrapeIntervalSeconds * 1000,
@@ -797,6 +806,8 @@ interface StateInput {
   window: Recommendation[];
   pendingSince: number | undefined;
   rebound: Rebound;
+  /** Scale to zero's record, with scaleToZero set. */
+  zero: ZeroChoice | undefined;
 }
 
 /** Since when fresh recommendations have stayed below the replica count, and since when the queue has stood. */
@@ -835,7 +846,19 @@ function buildState(s: StateInput): AutoscalingStatus {
     ...(saturatedSince !== undefined ? { saturatedSince: toRfc3339(saturatedSince) } : {}),
     ...(reboundSeconds !== undefined ? { reboundHoldSeconds: Math.round(reboundSeconds) } : {}),
     ...(scaleDown !== undefined ? { lastScaleDown: scaleDown } : {}),
+    ...(s.zero?.idleSince !== undefined ? { idleSince: toRfc3339(s.zero.idleSince) } : {}),
+    ...(s.zero !== undefined ? { coldStart: s.zero.coldStart } : {}),
   };
+}
+
+/** Tokens per second over the last scrape interval over the fresh samples; undefined when one has no rates yet. */
+function sumRecentTokens(fresh: readonly PodSample[]): number | undefined {
+  let sum = 0;
+  for (const s of fresh) {
+    if (s.promptTokensPerSecond === undefined || s.generationTokensPerSecond === undefined) return undefined;
+    sum += (s.recentPromptTokensPerSecond ?? s.promptTokensPerSecond) + (s.recentGenerationTokensPerSecond ?? s.generationTokensPerSecond);
+  }
+  return sum;
 }
 
 function describeScaleLoad(m: ObservedLoad, need: Need): ScaleLoad {
@@ -889,7 +912,8 @@ export function decide(input: DecideInput): ScaleDecision {
   const { now, min, max } = clock;
   const pods = classifyPods(input.pods, input.refusedReplicas ?? 0);
   const fresh = selectFresh(input.samples, pods.readyNames, now, clock.intervalMs);
-  const m = observeLoad(measureLoad(policy, fresh), pods.ready, input.gatewayWaiting, input.gatewaySilent);
+  const held = Math.max(0, input.activators?.held ?? 0);
+  const m = observeLoad(measureLoad(policy, fresh), pods.ready, (input.gatewayWaiting ?? 0) + held, input.gatewaySilent);
   const history = readHistory(input, clock);
   const { previousDesired, learned } = history;
   const need = estimateNeed({ input, clock, pods, m, history });
@@ -900,9 +924,16 @@ export function decide(input: DecideInput): ScaleDecision {
     queueStands: need.queueStands, up: need.up, queueReplicas: need.demand.queueReplicas, load: need.load, windowMax,
     holdSeconds: hold.holdSeconds, loadText: describeLoad(need.load, need.capacity.factor, m),
   });
-  const { choice, pendingSince } = applyGpuWait({ policy, now, min, max, pods, pendingSince: previous?.pendingSince, up: need.up, previousDesired, choice: chosen });
+  const waited = applyGpuWait({ policy, now, min, max, pods, pendingSince: previous?.pendingSince, up: need.up, previousDesired, choice: chosen });
+  const { pendingSince } = waited;
+  const zero = applyScaleToZero({
+    policy, now, previousDesired, desired: waited.choice.desiredReplicas, reason: waited.choice.reason, message: waited.choice.message, max, ready: pods.ready, previous,
+    activators: input.activators ?? { held: 0, refused: 0, expired: 0 },
+    activity: { waiting: m.waiting - held, running: m.running, held, recentTokensPerSecond: sumRecentTokens(fresh), starting: pods.starting, blocked: pods.blocked, terminating: pods.terminating, holding: m.holding && pods.ready > 0 },
+  });
+  const choice = zero?.reason !== undefined ? { desiredReplicas: zero.desiredReplicas, reason: zero.reason, message: zero.message ?? '' } : waited.choice;
   const rebound = learnRebound({ policy, now, lastScaleDown: previous?.lastScaleDown, previousDesired, choice, learned, holdSeconds: hold.holdSeconds, reboundSeconds: hold.reboundSeconds });
-  const state = buildState({ now, previous, history, choice, m, need, window, pendingSince, rebound });
+  const state = buildState({ now, previous, history, choice, m, need, window, pendingSince, rebound, zero });
   return buildDecision({ choice, state, pods, m, need, holdSeconds: rebound.holdSeconds, learned });
 }
 

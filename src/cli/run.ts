@@ -29,7 +29,7 @@ export async function runOperator(flags: Record<string, unknown>): Promise<void>
       const events = new EventRecorder(client, { component: 'lfm-autoscaler', instance: config.identity }, (err) => log.warn({ err: err.message }, 'could not record event'));
       if (!config.autoscaler) return { stop: async () => undefined };
       const loop = new AutoscalerLoop({
-        client, lfmDeployments: caches.lfmDeployments, deployments: caches.deployments, pods: caches.pods, endpointPickerPods: caches.endpointPickerPods,
+        client, lfmDeployments: caches.lfmDeployments, deployments: caches.deployments, pods: caches.pods, endpointPickerPods: caches.endpointPickerPods, activatorPods: caches.activatorPods,
         log: log.child({ component: 'autoscaler' }), metrics, events,
       });
       loop.start();

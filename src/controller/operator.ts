@@ -6,6 +6,7 @@ import type { KubeObject } from '../kube/client.js';
 import { isNotFound, KubeClient, RESOURCES } from '../kube/client.js';
 import { EventRecorder } from '../kube/events.js';
 import { LABEL_DEPLOYMENT } from '../render/children.js';
+import { ACTIVATOR_LABEL_SELECTOR, ENDPOINT_SLICE_MANAGER, LABEL_MANAGED_BY } from '../render/endpoints.js';
 import { ENDPOINT_PICKER_KINDS, LABEL_ROUTING, ROUTING_KINDS, type RoutingKind } from '../render/routing.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { OperatorMetrics } from '../telemetry/metrics.js';
@@ -29,6 +30,14 @@ export interface OperatorCaches {
   pods: InformerSet<KubeObject>;
   /** The endpoint pickers' pods (label LABEL_ENDPOINT_PICKER), which the engine pods' selector leaves out. */
   endpointPickerPods: InformerSet<KubeObject>;
+  /** Scale to zero: the EndpointSlices the operator manages, and the activator pods (in the activator namespace). */
+  endpointSlices: InformerSet<KubeObject>;
+  activatorPods: InformerSet<KubeObject>;
+}
+
+/** spec.autoscaling.scaleToZero, read from the object as stored (it need not parse). */
+function usesScaleToZero(raw: KubeObject): boolean {
+  return (raw as { spec?: { autoscaling?: { scaleToZero?: unknown } } }).spec?.autoscaling?.scaleToZero !== undefined;
 }
 
 /** spec.routing.inferencePool.enabled, read from the object as stored (it need not parse). */
@@ -97,6 +106,8 @@ export class Operator {
       // A label selector cannot say "either label" (its requirements are ANDed), so the EPP pods, which never carry
       // LABEL_DEPLOYMENT, have an informer of their own; the autoscaler reads their flow-control queue.
       endpointPickerPods: new InformerSet(this.client, RESOURCES.pod, ns, { labelSelector: LABEL_ENDPOINT_PICKER, ...informerOptions('endpointpickerpods') }),
+      endpointSlices: new InformerSet(this.client, RESOURCES.endpointSlice, ns, { labelSelector: `${LABEL_MANAGED_BY}=${ENDPOINT_SLICE_MANAGER}`, ...informerOptions('endpointslices') }),
+      activatorPods: new InformerSet(this.client, RESOURCES.pod, [config.activatorNamespace], { labelSelector: ACTIVATOR_LABEL_SELECTOR, ...informerOptions('activatorpods') }),
     };
     // The endpoint picker's ServiceAccounts, Roles, RoleBindings and ConfigMaps are cached by the routing label: every
     // namespace holds many objects of these kinds (a whole cache would cost memory for nothing).
@@ -114,11 +125,17 @@ export class Operator {
       },
       events: this.events,
       routing: { discovery: this.discovery, labelled: this.routingCaches, kindCache: (kind) => this.kindCaches.get(kind) },
+      endpointSlices: this.caches.endpointSlices,
+      activatorPods: this.caches.activatorPods,
     });
     this.caches.lfmDeployments.on((_e, obj) => this.enqueue(objectKey(obj)));
     // A child event re-runs the whole reconcile of the LfmDeployment of the same name (level-triggered); a pod's
     // owner is in its selector label.
-    for (const cache of [this.caches.deployments, this.caches.services, this.caches.podDisruptionBudgets, ...Object.values(this.routingCaches)]) {
+    // An activator pod that comes, goes or changes readiness moves the endpoints of every scale-to-zero Service.
+    this.caches.activatorPods.on(() => {
+      for (const obj of this.caches.lfmDeployments.list()) if (usesScaleToZero(obj)) this.enqueue(objectKey(obj));
+    });
+    for (const cache of [this.caches.deployments, this.caches.services, this.caches.podDisruptionBudgets, this.caches.endpointSlices, ...Object.values(this.routingCaches)]) {
       cache.on((_e, obj) => this.enqueueOwnersOf(obj));
     }
     this.caches.pods.on((_e, obj) => {

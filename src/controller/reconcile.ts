@@ -17,6 +17,8 @@ import { LfmDeployment, LfmDeploymentStatus, type Condition, type PlanStatus } f
 import type { EventRecorder, EventType } from '../kube/events.js';
 import { RESOURCES, ApiError, isNotFound, type KubeClient, type KubeObject, type ResourceType } from '../kube/client.js';
 import { AUTOSCALER_FIELD_MANAGER, FIELD_MANAGER, renderChildren, type RenderOptions } from '../render/children.js';
+import { ACTIVATOR_PORT_NAME, isScaleToZero, renderEndpointSlice, type SliceEndpoint } from '../render/endpoints.js';
+import { ENGINES } from '../engines/index.js';
 import { buildPlanReport, type PlanReport } from '../render/plan-report.js';
 import { buildEndpointPickerName, ENDPOINT_PICKER_KINDS, renderRoutingChildren, ROUTING_KINDS, type RoutingChild, type RoutingKind } from '../render/routing.js';
 import { computeInvalidStatus, computeStatus, isStatusCurrent, type ObservedState, type RoutingObservation } from '../status/compute.js';
@@ -45,6 +47,12 @@ export interface ReconcilerDeps {
   now?: () => Date;
   /** The request path's children; without it, spec.routing is ignored. */
   routing?: RoutingDeps;
+  /**
+   * Scale to zero: the EndpointSlices the operator manages (label endpointslice.kubernetes.io/managed-by, ours) and the
+   * activator pods. Without them, scale-to-zero Services get no endpoints.
+   */
+  endpointSlices?: Cache<KubeObject>;
+  activatorPods?: Cache<KubeObject>;
 }
 
 /** The endpoint picker's kinds that are cached by label (LABEL_ROUTING) rather than whole: there are many of them. */
@@ -90,6 +98,21 @@ interface DeploymentApply {
   observed: KubeObject | undefined;
   autoscaling: Pick<LfmDeployment['spec']['autoscaling'], 'enabled' | 'minReplicas' | 'maxReplicas'>;
   log: Logger;
+}
+
+/** A Ready pod (condition Ready=True, an IP, not being deleted) as an endpoint on `port`; none otherwise. */
+function toSliceEndpoint(pod: V1Pod & KubeObject, port: number): SliceEndpoint[] {
+  const ready = pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+  const ip = pod.status?.podIP;
+  if (!ready || !ip || pod.metadata?.deletionTimestamp) return [];
+  return [{ name: pod.metadata?.name ?? '', namespace: pod.metadata?.namespace ?? '', ip, port, ...(pod.spec?.nodeName ? { nodeName: pod.spec.nodeName } : {}) }];
+}
+
+/** A Service that must lose its selector (scale to zero turned on): isSubset cannot see a field left out. */
+function dropsSelector(desired: KubeObject, observed: KubeObject): boolean {
+  if (desired.kind !== 'Service') return false;
+  const spec = (o: KubeObject) => (o as { spec?: { selector?: unknown } }).spec;
+  return spec(desired)?.selector === undefined && spec(observed)?.selector !== undefined;
 }
 
 function isOwnedBy(obj: KubeObject, uid: string | undefined): boolean {
@@ -139,6 +162,7 @@ export class Reconciler {
         }
         outcome.writes += await this.applyChild(target, child, observed);
       }
+      if (!outcome.nameConflict) outcome.writes += await this.reconcileEndpointSlice(target, outcome);
       if (!outcome.nameConflict && this.d.routing) await this.reconcileRouting(target, plan, this.d.routing, outcome);
     } catch (err) {
       // 409: a conflict with another field manager, most likely an object of the child's name that appeared after
@@ -270,6 +294,41 @@ export class Reconciler {
     return writes;
   }
 
+  /**
+   * Scale to zero: the Service's EndpointSlice lists the Ready engine pods, else the Ready activator pods (at zero and
+   * during a cold start). Without scaleToZero an EndpointSlice of ours is pruned (the Service has its selector back).
+   */
+  private async reconcileEndpointSlice(target: ReconcileTarget, outcome: ChildrenOutcome): Promise<number> {
+    const cache = this.d.endpointSlices;
+    if (!cache) return 0;
+    const observed = cache.get(target.key);
+    if (observed && !isOwnedBy(observed, target.uid)) {
+      outcome.nameConflict = { kind: 'EndpointSlice', name: target.name };
+      return 0;
+    }
+    if (!isScaleToZero(target.lfmd)) return this.applyChild(target, { type: RESOURCES.endpointSlice, cache }, observed);
+    const port = ENGINES[target.lfmd.spec.engine.name].port;
+    const engines = (listPodsOf(this.d.pods, target.namespace, target.name) as (V1Pod & KubeObject)[]).flatMap((p) => toSliceEndpoint(p, port));
+    const { slice, target: pointsAt } = renderEndpointSlice(target.lfmd, engines, this.listActivatorEndpoints());
+    if (observed && isSubset(slice, observed)) return 0;
+    await this.d.client.apply(RESOURCES.endpointSlice, slice as unknown as KubeObject, FIELD_MANAGER, { force: observed !== undefined });
+    target.log.info({ endpoints: pointsAt, addresses: slice.endpoints?.length ?? 0 }, pointsAt === 'engines' ? 'Service points at the Ready engine pods' : pointsAt === 'activator' ? 'Service points at the activator (no engine pod Ready)' : 'Service has no endpoint: no engine pod and no activator pod Ready');
+    return 1;
+  }
+
+  /** The Ready activator pods, on their containerPort named http. */
+  private listActivatorEndpoints(): SliceEndpoint[] {
+    return ((this.d.activatorPods?.list() ?? []) as (V1Pod & KubeObject)[]).flatMap((p) => {
+      const port = p.spec?.containers.flatMap((c) => c.ports ?? []).find((cp) => cp.name === ACTIVATOR_PORT_NAME)?.containerPort;
+      return port === undefined ? [] : toSliceEndpoint(p, port);
+    });
+  }
+
+  /** The Ready activator pods (scale to zero's Ready condition needs one while at zero). */
+  private countActivators(): number {
+    return this.listActivatorEndpoints().length;
+  }
+
   /** Applies, or prunes, one child we own (or that does not exist yet); returns the number of writes. */
   private async applyChild(target: ReconcileTarget, child: Child, observed: KubeObject | undefined): Promise<number> {
     if (!child.desired) {
@@ -281,7 +340,7 @@ export class Reconciler {
     if (child.type === RESOURCES.deployment) {
       return this.applyDeployment({ desired: child.desired, observed, autoscaling: target.lfmd.spec.autoscaling, log: target.log });
     }
-    if (observed && isSubset(child.desired, observed)) return 0;
+    if (observed && isSubset(child.desired, observed) && !dropsSelector(child.desired, observed)) return 0;
     await this.d.client.apply(child.type, child.desired, FIELD_MANAGER, { force: observed !== undefined });
     target.log.info({ kind: child.type.kind, created: !observed }, 'applied child');
     return 1;
@@ -297,6 +356,7 @@ export class Reconciler {
       ...(outcome.nameConflict ? { nameConflict: outcome.nameConflict } : {}),
       ...(outcome.applyError ? { applyError: outcome.applyError } : {}),
       ...(outcome.routing ? { routing: outcome.routing as RoutingObservation } : {}),
+      ...(isScaleToZero(target.lfmd) ? { activators: this.countActivators() } : {}),
     }, this.nowSeconds());
   }
 

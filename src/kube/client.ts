@@ -61,6 +61,7 @@ export const RESOURCES = {
   event: { group: '', version: 'v1', plural: 'events', kind: 'Event', namespaced: true },
   lease: { group: 'coordination.k8s.io', version: 'v1', plural: 'leases', kind: 'Lease', namespaced: true },
   node: { group: '', version: 'v1', plural: 'nodes', kind: 'Node', namespaced: false },
+  endpointSlice: { group: 'discovery.k8s.io', version: 'v1', plural: 'endpointslices', kind: 'EndpointSlice', namespaced: true },
 } as const satisfies Record<string, ResourceType>;
 
 export function buildPath(type: ResourceType, namespace?: string, name?: string, subresource?: string): string {

@@ -358,6 +358,12 @@ export function renderDeployment(lfmd: LfmDeployment, plan: Plan, options: Rende
   return deployment;
 }
 
+/** Whether the deployment scales to zero: a selectorless Service and an operator-managed EndpointSlice (render/endpoints.ts). */
+export function isScaleToZero(lfmd: LfmDeployment): boolean {
+  const a = lfmd.spec.autoscaling;
+  return a.enabled && a.minReplicas === 0 && a.scaleToZero !== undefined;
+}
+
 export function renderService(lfmd: LfmDeployment): V1Service {
   return {
     apiVersion: 'v1',
@@ -365,7 +371,9 @@ export function renderService(lfmd: LfmDeployment): V1Service {
     metadata: { name: lfmd.metadata.name, namespace: lfmd.metadata.namespace, labels: buildLabels(lfmd), ownerReferences: buildOwnerReference(lfmd) },
     spec: {
       type: 'ClusterIP',
-      selector: buildSelectorLabels(lfmd.metadata.name),
+      // Scale to zero: no selector; the operator's EndpointSlice (render/endpoints.ts) points at the Ready engine pods,
+      // or at the activator while there is none.
+      ...(isScaleToZero(lfmd) ? {} : { selector: buildSelectorLabels(lfmd.metadata.name) }),
       ports: [{ name: 'http', port: SERVICE_PORT, targetPort: 'http', protocol: 'TCP', appProtocol: 'http' }],
     },
   };

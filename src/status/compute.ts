@@ -5,7 +5,7 @@ import type { V1Deployment, V1Pod } from '@kubernetes/client-node';
 import type { FieldProblem } from '../api/parse.js';
 import type { Condition, LfmDeployment, LfmDeploymentStatus } from '../api/v1alpha1.js';
 import { buildPlanStatus, type PlanReport } from '../render/plan-report.js';
-import { computeEndpoint, isRoutingEnabled, LABEL_DEPLOYMENT } from '../render/children.js';
+import { computeEndpoint, isRoutingEnabled, isScaleToZero, LABEL_DEPLOYMENT } from '../render/children.js';
 import { ROUTING_KINDS, type RoutingKind } from '../render/routing.js';
 
 /** One parent's entry in an InferencePool's status.parents, as a gateway controller writes it. */
@@ -34,6 +34,8 @@ export interface ObservedState {
   applyError?: string;
   /** The request path, when routing is on and the children got that far. */
   routing?: RoutingObservation;
+  /** Scale to zero: the Ready activator pods the Service points at while no engine pod is Ready. */
+  activators?: number;
 }
 
 /** What the reconciler observes of a resource that does not parse: no spec to plan, only its name and children. */
@@ -52,8 +54,10 @@ const CONDITION_TYPES: readonly ConditionType[] = ['Ready', 'Reconciling', 'Stal
 
 export interface ConditionValue { status: 'True' | 'False' | 'Unknown'; reason: string; message: string }
 
-/** Replicas that must be ready for Ready=True: all of spec.replicas, or max(1, minReplicas) when autoscaled. */
+/** Replicas that must be ready for Ready=True: all of spec.replicas, or max(1, minReplicas) when autoscaled; 0 with scaleToZero. */
 export function computeRequiredReady(lfmd: LfmDeployment): number {
+  // Scale to zero: zero is a requested state (the activator answers), so no replica is required.
+  if (isScaleToZero(lfmd)) return 0;
   return lfmd.spec.autoscaling.enabled ? Math.max(1, lfmd.spec.autoscaling.minReplicas) : (lfmd.spec.replicas ?? 1);
 }
 
@@ -197,6 +201,9 @@ interface Rollout {
    * which only a new spec (or a new operator) renders and which is seen through Reconciling first.
    */
   settled: boolean;
+  /** Scale to zero, and its Ready activator pods. */
+  scaleToZero: boolean;
+  activators: number;
 }
 
 function computeRollout(o: ObservedState): Rollout {
@@ -211,6 +218,8 @@ function computeRollout(o: ObservedState): Rollout {
     total: deployment?.status?.replicas ?? 0,
     readyCurrent: computeReadyCurrent(deployment),
     settled: computeSettled(o.lfmd),
+    scaleToZero: isScaleToZero(o.lfmd),
+    activators: o.activators ?? 0,
   };
 }
 
@@ -221,7 +230,19 @@ function computeSettled(lfmd: LfmDeployment): boolean {
   return status?.observedGeneration === generation && is('Ready', 'True') && is('Reconciling', 'False');
 }
 
+/** Ready with no engine pod Ready under scale to zero: True while an activator answers (ScaledToZero), else False. */
+function computeZeroCondition(r: Rollout): ConditionValue {
+  if (r.activators === 0) {
+    return { status: 'False', reason: 'ActivatorUnavailable', message: 'no engine pod is Ready and no activator pod is Ready to hold requests: the Service has no endpoint; check the lfm-operator activator Deployment (its pods must be Ready in the operator\'s activator namespace)' };
+  }
+  const message = r.desired === 0
+    ? `scaled to zero: the Service points at ${r.activators} activator pod(s), which hold the next request and start a replica`
+    : `cold start: ${r.desired} replica(s) starting; the Service points at ${r.activators} activator pod(s), which hold requests until one is Ready`;
+  return { status: 'True', reason: 'ScaledToZero', message };
+}
+
 function computeReadyCondition(r: Rollout): ConditionValue {
+  if (r.scaleToZero && r.readyCurrent === 0 && (r.observedChild || r.settled)) return computeZeroCondition(r);
   // Until the Deployment controller has seen the child's spec, its counts are those of the previous spec: they stand
   // for a scale of a settled resource (Ready does not flip at each scale), not for a new template.
   return r.readyCurrent >= r.required && (r.observedChild || r.settled)
@@ -322,7 +343,7 @@ export function computeStatus(o: ObservedState, now: string): LfmDeploymentStatu
 /** Whether the observed status already says what `desired` says (so no write is needed). */
 export function isStatusCurrent(observed: LfmDeploymentStatus | undefined, desired: LfmDeploymentStatus): boolean {
   if (!observed) return false;
-  const { autoscaling: _a, ...ours } = observed;
+  const { autoscaling: _a, activation: _b, ...ours } = observed;
   return JSON.stringify(normalize(ours)) === JSON.stringify(normalize(desired));
 }
 

@@ -7,11 +7,11 @@ import http from 'node:http';
 import type { V1Deployment, V1Pod } from '@kubernetes/client-node';
 import { LfmDeployment, type AutoscalingStatus } from '../../api/v1alpha1.js';
 import { ENGINES, type Engine } from '../../engines/index.js';
-import { RESOURCES, type KubeClient, type KubeObject } from '../../kube/client.js';
+import { buildPath, RESOURCES, type KubeClient, type KubeObject } from '../../kube/client.js';
 import type { EventRecorder } from '../../kube/events.js';
 import { buildEngineSample, buildSampleMetricNames, computeEngineRatesOver, RATE_WINDOW_SECONDS, type EngineRates, type EngineSample } from '../../metrics/engine-sample.js';
 import { buildEppQueueSample, combineEppQueues, EPP_METRICS_PORT, type EppReplicaScrape } from '../../metrics/epp-sample.js';
-import { AUTOSCALER_FIELD_MANAGER, isRoutingEnabled } from '../../render/children.js';
+import { AUTOSCALER_FIELD_MANAGER, isRoutingEnabled, LABEL_DEPLOYMENT } from '../../render/children.js';
 import type { Logger } from '../../telemetry/logger.js';
 import type { OperatorMetrics } from '../../telemetry/metrics.js';
 import { listEndpointPickerPodsOf, listPodsOf, type Cache } from '../../controller/informer.js';
@@ -19,6 +19,7 @@ import { decide } from '../decide.js';
 import type { PodSample, PodView, ScaleDecision } from '../decide.js';
 import { buildPodView, computeRefusedReplicas } from '../pod-view.js';
 import { isAutoscalingStatusChanged, isSameAutoscalingStatus } from '../status-change.js';
+import type { ActivatorCounts } from '../scale-to-zero.js';
 
 export const POD_DELETION_COST = 'controller.kubernetes.io/pod-deletion-cost';
 
@@ -32,12 +33,22 @@ export interface AutoscalerDeps {
    * spec.routing.inferencePool.enabled is true. Default: `pods` (enough when that cache holds every pod).
    */
   endpointPickerPods?: Cache<KubeObject>;
+  /**
+   * Scale to zero: the activator pods. An entry of status.activation whose activator pod is not among them is removed
+   * (its activator is gone). Without it, entries are only ignored once stale.
+   */
+  activatorPods?: Cache<KubeObject>;
   log: Logger;
   metrics: OperatorMetrics;
   events: EventRecorder;
   scrapeTimeoutMs?: number;
   now?: () => number;
 }
+
+/** An activator entry holding requests that has not changed for this long (on this loop's clock) is ignored. */
+export const ACTIVATOR_STALE_MS = 15_000;
+
+type ActivatorEntryView = NonNullable<NonNullable<LfmDeployment['status']>['activation']>['activators'];
 
 /** GETs http://IP:PORT/metrics with a timeout; rejects on errors and non-200 answers. */
 export function scrapeMetrics(ip: string, port: number, timeoutMs: number): Promise<string> {
@@ -115,6 +126,15 @@ function buildPodSample(pod: string, sample: EngineSample, rates: EngineRates | 
   };
 }
 
+function objectKeyOf(obj: KubeObject): string {
+  return `${obj.metadata?.namespace ?? ''}/${obj.metadata?.name ?? ''}`;
+}
+
+function isPodReady(pod: KubeObject): boolean {
+  const p = pod as V1Pod;
+  return !p.metadata?.deletionTimestamp && (p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false);
+}
+
 export class AutoscalerLoop {
   private timer?: NodeJS.Timeout;
   private readonly lastTick = new Map<string, number>();
@@ -129,12 +149,85 @@ export class AutoscalerLoop {
   private readonly memory = new Map<string, { written: AutoscalingStatus | undefined; state: AutoscalingStatus }>();
   /** Per LfmDeployment with spec.routing.inferencePool.enabled: what its endpoint pickers last reported. */
   private readonly gateways = new Map<string, GatewayMemory>();
+  /** Per LfmDeployment, per activator entry: its last heartbeat and held count, and when this loop saw them change. */
+  private readonly activatorSeen = new Map<string, Map<string, { heartbeat: number; held: number; seenAt: number }>>();
+  /** Deployments to decide again as soon as their running decision ends (a held request or a Ready pod came in). */
+  private readonly kicked = new Set<string>();
   private stopped = false;
 
   constructor(private readonly d: AutoscalerDeps) {}
 
   start(): void {
     this.timer = setInterval(() => this.schedule(), 1000);
+    // Scale to zero decides at once, not at the next scrape interval: when an activator reports held requests while
+    // the count is zero (the scale-up must follow the first held request within a second), and when an engine pod
+    // becomes Ready during a cold start (which measures it).
+    this.d.lfmDeployments.on((_e, obj) => {
+      if (!this.stopped && this.needsReplicaForHeld(obj)) this.kick(objectKeyOf(obj));
+    });
+    this.d.pods.on((_e, pod, old) => {
+      if (this.stopped || !isPodReady(pod) || (old && isPodReady(old))) return;
+      const owner = pod.metadata?.labels?.[LABEL_DEPLOYMENT];
+      const key = `${pod.metadata?.namespace ?? ''}/${owner ?? ''}`;
+      if (owner && this.isColdStarting(key)) this.kick(key);
+    });
+  }
+
+  /** Decides for `key` now (or right after its running decision). */
+  private kick(key: string): void {
+    if (this.running.has(key)) {
+      this.kicked.add(key);
+      return;
+    }
+    this.lastTick.set(key, this.now());
+    this.running.add(key);
+    this.tick(key).catch((err: Error) => this.d.log.warn({ lfmdeployment: key, err: err.message }, 'autoscaler tick failed'))
+      .finally(() => this.finishTick(key));
+  }
+
+  private finishTick(key: string): void {
+    this.running.delete(key);
+    if (this.kicked.delete(key) && !this.stopped) this.kick(key);
+  }
+
+  /** A scale-to-zero deployment at zero whose activators hold requests (fresh entries only). */
+  private needsReplicaForHeld(raw: KubeObject): boolean {
+    const spec = (raw as { spec?: { autoscaling?: { enabled?: boolean; scaleToZero?: unknown } } }).spec;
+    if (!spec?.autoscaling?.enabled || spec.autoscaling.scaleToZero === undefined) return false;
+    const key = objectKeyOf(raw);
+    const replicas = (this.d.deployments.get(key) as V1Deployment | undefined)?.spec?.replicas;
+    if (replicas !== 0) return false;
+    const entries = (raw as { status?: { activation?: { activators?: ActivatorEntryView } } }).status?.activation?.activators ?? [];
+    return this.countActivators(key, entries).held > 0;
+  }
+
+  /** A cold start under way: the last decision (written or not) left zero and no pod was Ready yet. */
+  private isColdStarting(key: string): boolean {
+    const state = this.memory.get(key)?.state ?? (LfmDeployment.safeParse(this.d.lfmDeployments.get(key)).data?.status?.autoscaling);
+    return state?.coldStart?.startedAt !== undefined;
+  }
+
+  /**
+   * What the activators report for one deployment: held requests of the entries still renewed (an entry holding
+   * requests that has not changed for ACTIVATOR_STALE_MS on this loop's clock is ignored: its activator stopped), and
+   * the refused and expired counts of every entry.
+   */
+  private countActivators(key: string, entries: ActivatorEntryView): ActivatorCounts {
+    const now = this.now();
+    const before = this.activatorSeen.get(key) ?? new Map<string, { heartbeat: number; held: number; seenAt: number }>();
+    const seen = new Map<string, { heartbeat: number; held: number; seenAt: number }>();
+    const counts = { held: 0, refused: 0, expired: 0 };
+    for (const e of entries ?? []) {
+      const last = before.get(e.name);
+      const changed = !last || last.heartbeat !== e.heartbeat || last.held !== e.held;
+      const entry = { heartbeat: e.heartbeat, held: e.held, seenAt: changed ? now : last.seenAt };
+      seen.set(e.name, entry);
+      if (now - entry.seenAt <= ACTIVATOR_STALE_MS) counts.held += e.held;
+      counts.refused += e.refused;
+      counts.expired += e.expired;
+    }
+    this.activatorSeen.set(key, seen);
+    return counts;
   }
 
   async stop(): Promise<void> {
@@ -154,6 +247,7 @@ export class AutoscalerLoop {
     const keys = new Set(listed.map((raw) => `${raw.metadata?.namespace}/${raw.metadata?.name}`));
     for (const key of this.memory.keys()) if (!keys.has(key)) this.memory.delete(key);
     for (const key of this.gateways.keys()) if (!keys.has(key)) this.gateways.delete(key);
+    for (const key of this.activatorSeen.keys()) if (!keys.has(key)) this.activatorSeen.delete(key);
     for (const raw of listed) {
       const key = `${raw.metadata?.namespace}/${raw.metadata?.name}`;
       const spec = (raw as { spec?: { autoscaling?: { enabled?: boolean; scrapeIntervalSeconds?: number } } }).spec;
@@ -163,7 +257,7 @@ export class AutoscalerLoop {
       this.lastTick.set(key, now);
       this.running.add(key);
       this.tick(key).catch((err: Error) => this.d.log.warn({ lfmdeployment: key, err: err.message }, 'autoscaler tick failed'))
-        .finally(() => this.running.delete(key));
+        .finally(() => this.finishTick(key));
     }
   }
 
@@ -189,6 +283,29 @@ export class AutoscalerLoop {
 
     if (decision.desiredReplicas !== current) await this.applyScale({ target, current, decision, pods, samples, log });
     await this.applyAutoscalingStatus(target, decision.state);
+    await this.removeGoneActivators(target, log);
+  }
+
+  /** Removes the status.activation entries of activator pods that no longer exist (a test op guards each index). */
+  private async removeGoneActivators({ raw, lfmd }: ScaleTarget, log: Logger): Promise<void> {
+    const cache = this.d.activatorPods;
+    const entries = lfmd.status?.activation?.activators ?? [];
+    if (!cache || entries.length === 0 || !lfmd.spec.autoscaling.scaleToZero) return;
+    const live = new Set(cache.list().map((p) => p.metadata?.name));
+    const gone = entries.map((e, i) => ({ e, i })).filter(({ e }) => !live.has(e.name) && e.held === 0);
+    if (gone.length === 0) return;
+    // Highest index first, so that the indices of the others stay valid.
+    const patch = gone.reverse().flatMap(({ e, i }) => [
+      { op: 'test', path: `/status/activation/activators/${i}/name`, value: e.name },
+      { op: 'remove', path: `/status/activation/activators/${i}` },
+    ]);
+    try {
+      await this.d.client.request('PATCH', buildPath(RESOURCES.lfmDeployment, lfmd.metadata.namespace, lfmd.metadata.name, 'status'), { body: patch, contentType: 'application/json-patch+json' });
+      log.info({ activators: gone.map((g) => g.e.name) }, 'removed the activation entries of activator pods that are gone');
+    } catch (err) {
+      // 422 (a test op failed: the list moved) or a conflict: the next decision looks again.
+      log.debug({ err: (err as Error).message, resourceVersion: raw.metadata?.resourceVersion }, 'could not remove activation entries');
+    }
   }
 
   /** The LfmDeployment of `key` when it parses, is autoscaled and controls its cached Deployment. */
@@ -291,8 +408,10 @@ export class AutoscalerLoop {
     const stored = lfmd.status?.autoscaling;
     const remembered = this.memory.get(target.key);
     const previous = remembered && isSameAutoscalingStatus(stored, remembered.written) ? remembered.state : stored;
+    const activators = lfmd.spec.autoscaling.scaleToZero ? this.countActivators(target.key, lfmd.status?.activation?.activators) : undefined;
     return decide({
       policy: lfmd.spec.autoscaling, pods: views, samples, currentReplicas: current, now,
+      ...(activators ? { activators } : {}),
       ...(previous ? { previous } : {}),
       refusedReplicas: computeRefusedReplicas(deployment, podCount),
       ...(lfmd.spec.serving.maxConcurrentSequences !== undefined ? { batchLimit: lfmd.spec.serving.maxConcurrentSequences } : {}),
