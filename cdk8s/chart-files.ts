@@ -15,31 +15,48 @@ export function escapeHelm(text: string): string {
 
 const indent = (text: string, spaces: number) => text.trimEnd().split('\n').map((l) => (l ? ' '.repeat(spaces) + l : l)).join('\n');
 
-const FULLNAME = '{{ include "lfm-operator.fullname" . }}';
+const include = (helper: string) => `{{ include "${helper}" . }}`;
 const LABELS = '{{- include "lfm-operator.labels" . | nindent 4 }}';
 
-/** Maps a role.yaml name to the chart's: the "lfm-operator" prefix becomes the release's full name. */
-function templateName(name: string): string {
-  if (!name.startsWith('lfm-operator')) throw new Error(`config/rbac/role.yaml: ${name}: names must start with lfm-operator`);
-  return FULLNAME + name.slice('lfm-operator'.length);
+/** Where an RBAC template's roles come from, and the values that switch them on. */
+export interface RbacTemplateOptions {
+  /** The source file, for the header and error messages. Default config/rbac/role.yaml. */
+  source?: string;
+  /** The template condition. Default `.Values.rbac.create`. */
+  condition?: string;
+  /** The prefix every name of the source starts with, which becomes the `fullname` helper's output. Default lfm-operator. */
+  prefix?: string;
+  /** The helper naming the objects (the prefix's replacement). Default lfm-operator.fullname. */
+  fullname?: string;
+  /** The helper of the objects' labels. Default lfm-operator.labels. */
+  labels?: string;
 }
 
 /**
- * templates/rbac.yaml: every ClusterRole and Role of role.yaml with its rules verbatim (comments included), named after
- * the release, behind rbac.create. The bindings are templates/rbac-bindings.yaml.
+ * templates/rbac.yaml (and activator-rbac.yaml): every ClusterRole and Role of an RBAC source with its rules verbatim
+ * (comments included), named after the release, behind rbac.create (or the condition given). The bindings are
+ * hand-written templates (rbac-bindings.yaml, activator-rbac-bindings.yaml).
  */
-export function renderRbacTemplate(roleYaml: string): string {
+export function renderRbacTemplate(roleYaml: string, options: RbacTemplateOptions = {}): string {
+  const source = options.source ?? 'config/rbac/role.yaml';
+  const prefix = options.prefix ?? 'lfm-operator';
+  /** Maps a source name to the chart's: the prefix becomes the helper's name for the release. */
+  const templateName = (name: string) => {
+    if (!name.startsWith(prefix)) throw new Error(`${source}: ${name}: names must start with ${prefix}`);
+    return include(options.fullname ?? 'lfm-operator.fullname') + name.slice(prefix.length);
+  };
+  const labels = options.labels ? `{{- include "${options.labels}" . | nindent 4 }}` : LABELS;
   const docs = parseAllDocuments(roleYaml);
-  const out = [header('config/rbac/role.yaml'), '{{- if .Values.rbac.create }}'];
+  const out = [header(source), `{{- if ${options.condition ?? '.Values.rbac.create'} }}`];
   for (const doc of docs) {
-    if ('errors' in doc && doc.errors.length > 0) throw new Error(`config/rbac/role.yaml: ${doc.errors[0]!.message}`);
+    if ('errors' in doc && doc.errors.length > 0) throw new Error(`${source}: ${doc.errors[0]!.message}`);
     const kind = doc.get('kind');
     const name = doc.getIn(['metadata', 'name']);
     if ((kind !== 'ClusterRole' && kind !== 'Role') || typeof name !== 'string') {
-      throw new Error('config/rbac/role.yaml: only ClusterRole and Role documents with a name are expected');
+      throw new Error(`${source}: only ClusterRole and Role documents with a name are expected`);
     }
     const rules = doc.get('rules', true);
-    if (!isSeq(rules)) throw new Error(`config/rbac/role.yaml: ${name} has no rules`);
+    if (!isSeq(rules)) throw new Error(`${source}: ${name} has no rules`);
     const rulesText = new Document(rules).toString({ lineWidth: 0 });
     out.push(
       '---',
@@ -49,7 +66,7 @@ export function renderRbacTemplate(roleYaml: string): string {
       `  name: ${templateName(name)}`,
       ...(kind === 'Role' ? ['  namespace: {{ .Release.Namespace }}'] : []),
       '  labels:',
-      `    ${LABELS}`,
+      `    ${labels}`,
       'rules:',
       escapeHelm(rulesText.trimEnd()),
     );

@@ -63,7 +63,7 @@ interface OperatorChild { child: ChildProcess; metrics?: string }
 
 function startOperator(kubeconfig: string, ns: string): OperatorChild {
   // Node flags as the image's ENTRYPOINT sets them (Dockerfile).
-  const child = spawn(process.execPath, ['--max-semi-space-size=2', `${root}dist/src/cli/main.js`, 'run', '--kubeconfig', kubeconfig, '--namespaces', ns, '--leader-election-namespace', ns,
+  const child = spawn(process.execPath, ['--max-semi-space-size=2', `${root}dist/src/cli/main.js`, 'run', '--kubeconfig', kubeconfig, '--namespaces', ns, '--leader-election-namespace', ns, '--activator-namespace', ns,
     '--metrics-bind-address', '127.0.0.1:0', '--health-probe-bind-address', '127.0.0.1:0', '--concurrency', String(WORKERS), '--log-level', 'info'], { stdio: ['ignore', 'ignore', 'pipe'] });
   const op: OperatorChild = { child };
   child.stderr!.on('data', (chunk: Buffer) => {

@@ -1,7 +1,7 @@
 // The Helm chart against the real API server: lint, templates validated by server-side dry-run (default and
 // non-default values), values.schema.json refusals, the same install as dist/install.yaml, and a helm install /
-// upgrade (with a CRD change) / uninstall whose operator pods land on the untainted CPU node under Pod Security
-// "restricted".
+// upgrade (with a CRD change) / uninstall whose operator and activator pods land on the untainted CPU node under Pod
+// Security "restricted".
 import type { V1Deployment, V1EnvVar, V1Node, V1Pod } from '@kubernetes/client-node';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,9 +11,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments, stringify } from 'yaml';
 import { parseOperatorConfig } from '../../src/controller/config.js';
 import { coreApi, eventually, useNamespace } from '../support/cluster.js';
-import { adoptCrdForHelm, CHART_DIR, CRD_NAME, helm, kubectl, restoreCrd, ROOT } from './install-support.js';
+import { ACTIVATOR_POD_LABELS, ACTIVATOR_RULES, adoptCrdForHelm, CHART_DIR, CRD_NAME, ENDPOINTSLICE_RULE, helm, kubectl, restoreCrd, ROOT } from './install-support.js';
 
-type Obj = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> }; spec?: Record<string, unknown>; status?: unknown };
+type Obj = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> }; spec?: Record<string, unknown>; status?: unknown; rules?: unknown[]; roleRef?: unknown; subjects?: unknown[] };
 
 const parseDocs = (yaml: string): Obj[] => parseAllDocuments(yaml).map((d) => d.toJS() as Obj | null).filter((d): d is Obj => d !== null);
 const HELM_OK = (args: string[], input?: string) => {
@@ -63,8 +63,28 @@ function nonDefaultValues(watch: string[]): Record<string, unknown> {
     tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'ops', effect: 'NoSchedule' }],
     affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/os', operator: 'In', values: ['linux'] }] }] } } },
     topologySpreadConstraints: [{ maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: { 'app.kubernetes.io/name': 'lfm-operator' } } }],
+    activator: {
+      replicaCount: 3, port: 9085,
+      serviceAccount: { name: 'lfm-custom-activator-sa', annotations: { 'example.com/role': 'activator' } },
+      extraEnv: [{ name: 'NODE_OPTIONS', value: '--max-old-space-size=192' }],
+      podAnnotations: { 'example.com/scrape': 'true' }, podLabels: { team: 'inference' },
+      resources: { requests: { cpu: '50m', memory: '96Mi' }, limits: { cpu: '1', memory: '192Mi' } },
+      probes: { liveness: { periodSeconds: 20 }, readiness: { periodSeconds: 3 } },
+      podDisruptionBudget: { minAvailable: '50%' },
+      priorityClassName: '', nodeSelector: { 'kubernetes.io/os': 'linux', 'example.com/pool': 'edge' },
+      tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'edge', effect: 'NoSchedule' }],
+      topologySpreadConstraints: [{ maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: ACTIVATOR_POD_LABELS } }],
+    },
   };
 }
+
+/** The Deployment named so. */
+const deploymentNamed = (docs: Obj[], name: string) => {
+  const d = docs.find((o) => o.kind === 'Deployment' && o.metadata.name === name);
+  if (!d) throw new Error(`no Deployment ${name} among ${docs.map((o) => `${o.kind}/${o.metadata.name}`).join(', ')}`);
+  return d;
+};
+const podSpecOf = (d: Obj) => (d.spec as unknown as V1Deployment['spec'])!.template;
 
 /** The operator configuration the rendered Deployment's environment gives the operator process. */
 function configOf(deployment: Obj, namespace: string) {
@@ -112,13 +132,49 @@ describe('the chart, rendered', () => {
     const warnings = dryRun(manifests);
     expect(warnings).not.toMatch(/PodSecurity|Warning/);
     const docs = parseDocs(manifests);
-    expect(docs.map((d) => d.kind).sort()).toEqual([
-      'ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'Deployment', 'PodDisruptionBudget', 'Role', 'RoleBinding', 'Service', 'ServiceAccount',
+    expect(docs.map((d) => `${d.kind}/${d.metadata.name}`).sort()).toEqual([
+      'ClusterRole/lfm-dry-lfm-operator', 'ClusterRole/lfm-dry-lfm-operator-activator',
+      'ClusterRoleBinding/lfm-dry-lfm-operator', 'ClusterRoleBinding/lfm-dry-lfm-operator-activator',
+      `CustomResourceDefinition/${CRD_NAME}`,
+      'Deployment/lfm-dry-lfm-operator', 'Deployment/lfm-dry-lfm-operator-activator',
+      'PodDisruptionBudget/lfm-dry-lfm-operator', 'PodDisruptionBudget/lfm-dry-lfm-operator-activator',
+      'Role/lfm-dry-lfm-operator-activator-pods', 'Role/lfm-dry-lfm-operator-leader-election',
+      'RoleBinding/lfm-dry-lfm-operator-activator-pods', 'RoleBinding/lfm-dry-lfm-operator-leader-election',
+      'Service/lfm-dry-lfm-operator-metrics',
+      'ServiceAccount/lfm-dry-lfm-operator', 'ServiceAccount/lfm-dry-lfm-operator-activator',
     ]);
-    const deployment = docs.find((d) => d.kind === 'Deployment')!;
+    const deployment = deploymentNamed(docs, 'lfm-dry-lfm-operator');
     expect((deployment.spec as { replicas: number }).replicas).toBe(2);
-    const { config } = configOf(deployment, ns.name);
+    const { vars, config } = configOf(deployment, ns.name);
     expect(config).toMatchObject({ leaderElect: true, leaderElectionNamespace: ns.name, namespaces: [], autoscaler: true, metricsBindAddress: ':8080', healthProbeBindAddress: ':8081' });
+    expect(vars['LFM_OPERATOR_ACTIVATOR_NAMESPACE']).toBe(ns.name);
+    expect(config).toMatchObject({ activatorNamespace: ns.name });
+    expect(docs.find((d) => d.kind === 'ClusterRole' && d.metadata.name === 'lfm-dry-lfm-operator')!.rules).toContainEqual(ENDPOINTSLICE_RULE);
+
+    // The activator: its own Deployment of two replicas, selected by the labels the operator finds it by, its own
+    // ServiceAccount, exactly its rules, bound cluster-wide to that ServiceAccount, and a budget of one.
+    const activator = deploymentNamed(docs, 'lfm-dry-lfm-operator-activator');
+    expect(activator.metadata.namespace).toBe(ns.name);
+    expect((activator.spec as { replicas: number; selector: { matchLabels: Record<string, string> } })).toMatchObject({ replicas: 2, selector: { matchLabels: ACTIVATOR_POD_LABELS } });
+    const pod = podSpecOf(activator);
+    expect(pod.metadata!.labels).toMatchObject({ ...ACTIVATOR_POD_LABELS, 'app.kubernetes.io/instance': 'lfm-dry', 'app.kubernetes.io/part-of': 'lfm-operator' });
+    expect(pod.spec!.serviceAccountName).toBe('lfm-dry-lfm-operator-activator');
+    expect(pod.spec!.containers.map((c) => [c.name, c.args, c.ports?.map((p) => [p.name, p.containerPort])])).toEqual([['activator', ['activator', '--listen', ':8080'], [['http', 8080]]]]);
+    expect(pod.spec!.securityContext).toEqual(podSpecOf(deployment).spec!.securityContext);
+    expect(pod.spec!.containers[0]!.securityContext).toEqual(podSpecOf(deployment).spec!.containers[0]!.securityContext);
+    expect(docs.find((d) => d.kind === 'ClusterRole' && d.metadata.name === 'lfm-dry-lfm-operator-activator')!.rules).toEqual(ACTIVATOR_RULES);
+    expect(docs.find((d) => d.kind === 'ClusterRoleBinding' && d.metadata.name === 'lfm-dry-lfm-operator-activator')).toMatchObject({
+      roleRef: { kind: 'ClusterRole', name: 'lfm-dry-lfm-operator-activator' },
+      subjects: [{ kind: 'ServiceAccount', name: 'lfm-dry-lfm-operator-activator', namespace: ns.name }],
+    });
+    expect(docs.find((d) => d.kind === 'PodDisruptionBudget' && d.metadata.name === 'lfm-dry-lfm-operator-activator')!.spec).toMatchObject({ minAvailable: 1 });
+  });
+
+  it('renders no activator object with activator.enabled=false, and still tells the operator its namespace', () => {
+    const docs = parseDocs(HELM_OK(['template', 'lfm-off', CHART_DIR, `--namespace=${ns.name}`, '--set=activator.enabled=false', '--set=networkPolicy.enabled=true', '--set=metrics.serviceMonitor.enabled=true']));
+    expect(docs.filter((d) => d.metadata.labels?.['app.kubernetes.io/component'] === 'activator')).toEqual([]);
+    expect(docs.filter((d) => d.metadata.name.includes('activator')).map((d) => `${d.kind}/${d.metadata.name}`).sort()).toEqual(['Role/lfm-off-lfm-operator-activator-pods', 'RoleBinding/lfm-off-lfm-operator-activator-pods']);
+    expect(configOf(deploymentNamed(docs, 'lfm-off-lfm-operator'), ns.name).vars['LFM_OPERATOR_ACTIVATOR_NAMESPACE']).toBe(ns.name);
   });
 
   it('renders with every option changed what the API server accepts, and configures the operator from it', async () => {
@@ -133,11 +189,39 @@ describe('the chart, rendered', () => {
       const byKind = (kind: string) => docs.filter((d) => d.kind === kind);
       expect(byKind('CustomResourceDefinition')).toEqual([]);
       expect(byKind('ClusterRoleBinding')).toEqual([]);
-      expect(byKind('RoleBinding').map((b) => b.metadata.namespace).sort()).toEqual([ns.name, ...watch].sort());
-      expect(byKind('ServiceMonitor')).toHaveLength(1);
+      // The operator's and the activator's ClusterRoles in each watched namespace; the operator's Roles in its own.
+      expect(byKind('RoleBinding').map((b) => `${b.metadata.namespace}/${b.metadata.name}`).sort()).toEqual([
+        `${ns.name}/lfm-custom-activator-pods`, `${ns.name}/lfm-custom-leader-election`,
+        ...watch.flatMap((w) => [`${w}/lfm-custom`, `${w}/lfm-custom-activator`]),
+      ].sort());
+      for (const b of byKind('RoleBinding').filter((r) => r.metadata.name === 'lfm-custom-activator')) {
+        expect(b).toMatchObject({ roleRef: { kind: 'ClusterRole', name: 'lfm-custom-activator' }, subjects: [{ kind: 'ServiceAccount', name: 'lfm-custom-activator-sa', namespace: ns.name }] });
+      }
+      expect(byKind('ServiceMonitor').map((m) => m.metadata.name).sort()).toEqual(['lfm-custom', 'lfm-custom-activator']);
+      expect(byKind('Service').find((v) => v.metadata.name === 'lfm-custom-activator-metrics')!.spec).toMatchObject({
+        clusterIP: 'None', selector: ACTIVATOR_POD_LABELS, ports: [{ name: 'metrics', port: 9085, targetPort: 'http' }],
+      });
       expect(byKind('PodMonitor')[0]!.spec).toMatchObject({ namespaceSelector: { matchNames: watch }, selector: { matchLabels: { 'app.kubernetes.io/component': 'engine' } } });
-      expect(byKind('NetworkPolicy')).toHaveLength(1);
-      const deployment = byKind('Deployment')[0]!;
+      expect(byKind('NetworkPolicy').map((p) => p.metadata.name).sort()).toEqual(['lfm-custom', 'lfm-custom-activator']);
+      const activatorPolicy = byKind('NetworkPolicy').find((p) => p.metadata.name === 'lfm-custom-activator')!.spec as { podSelector: unknown; ingress: unknown[]; egress: { to?: unknown[] }[] };
+      expect(activatorPolicy.podSelector).toMatchObject({ matchLabels: ACTIVATOR_POD_LABELS });
+      expect(activatorPolicy.ingress).toEqual([{ ports: [{ port: 'http', protocol: 'TCP' }] }]);
+      expect(activatorPolicy.egress.map((e) => e.to)).toEqual([
+        [{ ipBlock: { cidr: '10.0.0.1/32' } }],
+        [{ namespaceSelector: {}, podSelector: { matchLabels: { 'app.kubernetes.io/managed-by': 'lfm-operator', 'app.kubernetes.io/component': 'engine' } } }],
+      ]);
+      const activator = podSpecOf(deploymentNamed(docs, 'lfm-custom-activator'));
+      expect((deploymentNamed(docs, 'lfm-custom-activator').spec as { replicas: number }).replicas).toBe(3);
+      expect(activator.spec!.serviceAccountName).toBe('lfm-custom-activator-sa');
+      expect(activator.spec!.containers[0]).toMatchObject({
+        image: `registry.example.com/ml/lfm-operator@sha256:${'ab'.repeat(32)}`, args: ['activator', '--listen', ':9085'],
+        ports: [{ name: 'http', containerPort: 9085 }], resources: { limits: { cpu: '1', memory: '192Mi' } },
+      });
+      expect(activator.spec!.containers[0]!.env).toContainEqual({ name: 'NODE_OPTIONS', value: '--max-old-space-size=192' });
+      expect(activator.spec!.containers[0]!.env).toContainEqual({ name: 'LFM_OPERATOR_NAMESPACES', value: watch.join(',') });
+      expect(activator.metadata!.labels).toMatchObject({ team: 'inference', ...ACTIVATOR_POD_LABELS });
+      expect(byKind('PodDisruptionBudget').find((p) => p.metadata.name === 'lfm-custom-activator')!.spec).toMatchObject({ minAvailable: '50%' });
+      const deployment = deploymentNamed(docs, 'lfm-custom');
       const pod = (deployment.spec as unknown as V1Deployment['spec'])!.template;
       expect(pod.spec!.containers[0]!.image).toBe(`registry.example.com/ml/lfm-operator@sha256:${'ab'.repeat(32)}`);
       expect(pod.spec!.serviceAccountName).toBe('lfm-custom-sa');
@@ -160,6 +244,9 @@ describe('the chart, rendered', () => {
       ['operator.logLevel=loud', '/operator/logLevel'],
       ['operator.concurrency=0', '/operator/concurrency'],
       ['replicaCont=3', 'replicaCont'],
+      ['activator.replicaCount=two', "at '/activator/replicaCount': got string, want integer"],
+      ['activator.port=0', '/activator/port'],
+      ['activator.replicas=2', 'replicas'],
     ] as const) {
       const res = helm(['template', 'lfm-bad', CHART_DIR, '--set', set]);
       expect(res.code, set).not.toBe(0);
@@ -224,9 +311,10 @@ describe('helm install, upgrade and uninstall', () => {
       HELM_OK(['install', release, CHART_DIR, `--namespace=${ns.name}`, '--wait', '--timeout=90s']);
 
       const selector = `app.kubernetes.io/instance=${release}`;
+      // Two operator pods and two activator pods.
       const pods = await eventually(async () => {
         const list = (await core.listNamespacedPod({ namespace: ns.name, labelSelector: selector })).items;
-        expect(list).toHaveLength(2);
+        expect(list.map((p) => p.metadata!.labels!['app.kubernetes.io/component']).sort()).toEqual(['activator', 'activator', 'controller', 'controller']);
         for (const p of list) expect(p.status?.phase, p.metadata?.name).toBe('Running');
         return list;
       }, { timeoutMs: 60_000 });
@@ -259,6 +347,8 @@ describe('helm install, upgrade and uninstall', () => {
       expect(kubectl(['get', 'deployment', '-n', ns.name, '-l', selector, '-o', 'name']).stdout.trim()).toBe('');
       expect(kubectl(['get', 'clusterrole', `${release}-lfm-operator`]).code).not.toBe(0);
       expect(kubectl(['get', 'clusterrolebinding', `${release}-lfm-operator`]).code).not.toBe(0);
+      expect(kubectl(['get', 'clusterrole', `${release}-lfm-operator-activator`]).code).not.toBe(0);
+      expect(kubectl(['get', 'clusterrolebinding', `${release}-lfm-operator-activator`]).code).not.toBe(0);
       expect(kubectl(['get', 'crd', CRD_NAME]).code).toBe(0);
     } finally {
       helm(['uninstall', release, `--namespace=${ns.name}`]);

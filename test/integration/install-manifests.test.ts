@@ -1,6 +1,9 @@
 // The plain-manifest path and the image: dist/install.yaml (the cdk8s app's output) applied with kubectl, the example
 // cdk8s app's LfmDeployments applied next to it, and the operator run from the image's tree (`make image-tree`:
 // npm ci --omit=dev + dist/src), read-only and as a non-root user, with the install's ServiceAccount, reconciling them.
+// The scale-to-zero activator's objects are checked as installed: its Deployment, its ServiceAccount and exactly the
+// permissions its ClusterRole grants through its binding, and the operator's EndpointSlice rule and activator namespace.
+import type { V1ClusterRole, V1ClusterRoleBinding, V1Deployment } from '@kubernetes/client-node';
 import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,7 +12,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { synthExample } from '../../cdk8s/example.js';
 import { devCluster, eventually, useNamespace } from '../support/cluster.js';
-import { kubectl, restoreCrd, ROOT, run, startOperator, type OperatorProcess } from './install-support.js';
+import {
+  ACTIVATOR_DENIED, ACTIVATOR_GRANTED, ACTIVATOR_POD_LABELS, ACTIVATOR_RULES, canIAs, ENDPOINTSLICE_RULE, kubectl, restoreCrd, ROOT, run,
+  startOperator, type OperatorProcess,
+} from './install-support.js';
 
 const INSTALL = join(ROOT, 'dist/install.yaml');
 const NAMESPACE = 'lfm-operator-system';
@@ -29,7 +35,10 @@ describe('dist/install.yaml, the cdk8s example and the image tree', () => {
 
   afterAll(async () => {
     // Everything of dist/install.yaml but the CRD, which the other tests share (restored to crds/ instead).
-    for (const args of [['namespace', NAMESPACE], ['clusterrole', 'lfm-operator'], ['clusterrolebinding', 'lfm-operator']]) {
+    for (const args of [
+      ['namespace', NAMESPACE], ['clusterrole', 'lfm-operator'], ['clusterrolebinding', 'lfm-operator'],
+      ['clusterrole', 'lfm-operator-activator'], ['clusterrolebinding', 'lfm-operator-activator'],
+    ]) {
       kubectl(['delete', ...args, '--ignore-not-found', '--wait=false']);
     }
     await restoreCrd();
@@ -50,8 +59,44 @@ describe('dist/install.yaml, the cdk8s example and the image tree', () => {
       const d = getJson<{ status: { readyReplicas?: number }; spec: { replicas: number } }>(['get', 'deployment', 'lfm-operator', '-n', NAMESPACE]);
       expect(d.status.readyReplicas).toBe(d.spec.replicas);
     }, { timeoutMs: 60_000 });
-    const pods = getJson<{ items: { spec: { nodeName: string } }[] }>(['get', 'pods', '-n', NAMESPACE, '-l', 'app.kubernetes.io/name=lfm-operator']).items;
-    expect(pods.map((p) => p.spec.nodeName)).toEqual(pods.map(() => 'cpu-0'));
+    // The operator's two pods and the activator's two, all on the CPU node (the GPU nodes are tainted).
+    await eventually(() => {
+      const pods = getJson<{ items: { spec: { nodeName?: string } }[] }>(['get', 'pods', '-n', NAMESPACE, '-l', 'app.kubernetes.io/name=lfm-operator']).items;
+      expect(pods.map((p) => p.spec.nodeName)).toEqual(['cpu-0', 'cpu-0', 'cpu-0', 'cpu-0']);
+    }, { timeoutMs: 60_000 });
+
+    // 1b. The scale-to-zero activator: its own Deployment (found by the two labels the operator looks for), its own
+    //     ServiceAccount, and exactly its ClusterRole's permissions, bound cluster-wide to that ServiceAccount. Its pods'
+    //     readiness is not asserted: the control plane's kubelet emulation reports every scheduled pod Ready.
+    const activator = getJson<V1Deployment>(['get', 'deployment', 'lfm-operator-activator', '-n', NAMESPACE]);
+    expect(activator.spec!.replicas).toBe(2);
+    expect(activator.spec!.selector.matchLabels).toMatchObject(ACTIVATOR_POD_LABELS);
+    const pod = activator.spec!.template.spec!;
+    expect(pod.serviceAccountName).toBe('lfm-operator-activator');
+    expect(pod.automountServiceAccountToken).toBe(true);
+    expect(pod.containers.map((c) => [c.name, c.args, c.ports?.map((p) => [p.name, p.containerPort])])).toEqual([['activator', ['activator', '--listen', ':8080'], [['http', 8080]]]]);
+    expect(pod.containers[0]!.env?.map((e) => [e.name, e.valueFrom?.fieldRef?.fieldPath])).toEqual([['POD_NAME', 'metadata.name'], ['POD_NAMESPACE', 'metadata.namespace']]);
+    const byLabels = Object.entries(ACTIVATOR_POD_LABELS).map(([k, v]) => `${k}=${v}`).join(',');
+    await eventually(() => {
+      expect(getJson<{ items: unknown[] }>(['get', 'pods', '-n', NAMESPACE, '-l', byLabels]).items).toHaveLength(2);
+    }, { timeoutMs: 60_000 });
+    expect(getJson<Obj>(['get', 'serviceaccount', 'lfm-operator-activator', '-n', NAMESPACE]).metadata.name).toBe('lfm-operator-activator');
+    expect(getJson<V1ClusterRole>(['get', 'clusterrole', 'lfm-operator-activator']).rules).toEqual(ACTIVATOR_RULES);
+    expect(getJson<V1ClusterRoleBinding>(['get', 'clusterrolebinding', 'lfm-operator-activator'])).toMatchObject({
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'lfm-operator-activator' },
+      subjects: [{ kind: 'ServiceAccount', name: 'lfm-operator-activator', namespace: NAMESPACE }],
+    });
+    const asActivator = await devCluster().mintToken(NAMESPACE, 'lfm-operator-activator');
+    for (const args of ACTIVATOR_GRANTED) expect(canIAs(asActivator, [...args, '--all-namespaces']), `activator can-i ${args.join(' ')}`).toBe('yes');
+    for (const args of ACTIVATOR_DENIED) expect(canIAs(asActivator, [...args, '-n', ns.name]), `activator can-i ${args.join(' ')}`).toBe('no');
+    // The operator: the EndpointSlices of scale-to-zero Services anywhere, the activator pods in its namespace, and
+    // that namespace in LFM_OPERATOR_ACTIVATOR_NAMESPACE.
+    expect(getJson<V1ClusterRole>(['get', 'clusterrole', 'lfm-operator']).rules).toContainEqual(ENDPOINTSLICE_RULE);
+    const operatorEnv = getJson<V1Deployment>(['get', 'deployment', 'lfm-operator', '-n', NAMESPACE]).spec!.template.spec!.containers[0]!.env;
+    expect(operatorEnv).toContainEqual({ name: 'LFM_OPERATOR_ACTIVATOR_NAMESPACE', value: NAMESPACE });
+    const asOperator = await devCluster().mintToken(NAMESPACE, 'lfm-operator');
+    for (const verb of ENDPOINTSLICE_RULE.verbs) expect(canIAs(asOperator, [verb, 'endpointslices.discovery.k8s.io', '-n', ns.name]), `operator can-i ${verb} endpointslices`).toBe('yes');
+    expect(canIAs(asOperator, ['list', 'pods', '-n', NAMESPACE])).toBe('yes');
 
     // 2. The example cdk8s app's output, applied as a GitOps tool would (server-side, strict).
     const example = synthExample(ns.name);

@@ -1,13 +1,15 @@
 // The chart's RBAC is what the operator needs, and no more: the operator process runs with a token of the chart's
 // ServiceAccount (TokenRequest), reconciles an example into its children, and is refused verbs the chart does not
 // grant. With it running, the kubectl experience: `get lfmd` columns, `explain`, and `scale` on and off autoscaling.
+// The activator's ServiceAccount gets exactly its ClusterRole's permissions, in the watched namespace only, and the
+// activator process syncs with them.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { KubeClient } from '../../src/kube/client.js';
 import { applyCrds, devCluster, eventually, useNamespace } from '../support/cluster.js';
-import { CHART_DIR, helm, kubectl, ROOT, startOperator, type OperatorProcess } from './install-support.js';
+import { ACTIVATOR_DENIED, ACTIVATOR_GRANTED, canIAs, CHART_DIR, helm, kubectl, ROOT, startActivator, startOperator, type OperatorProcess } from './install-support.js';
 
 type Obj = { metadata: { name: string; generation?: number; ownerReferences?: { kind: string; name: string; controller?: boolean }[] }; spec: Record<string, unknown>; status?: { observedGeneration?: number; conditions?: { type: string; status: string; reason: string }[] } };
 
@@ -108,7 +110,27 @@ describe('the operator with the chart\'s RBAC', () => {
         ['create', 'deployments', '-n', ns.name],
         ['patch', 'pods', '-n', ns.name],
         ['update', 'leases', '-n', ns.name],
+        ['create', 'endpointslices.discovery.k8s.io', '-n', ns.name],
+        ['delete', 'endpointslices.discovery.k8s.io', '-n', ns.name],
+        ['list', 'pods', '-n', ns.name],
       ]) expect(canI(...granted), `can-i ${granted.join(' ')}`).toBe('yes');
+
+      // The activator, as its own ServiceAccount: its rules in the watched namespace (a RoleBinding), nothing elsewhere.
+      const asActivator = await devCluster().mintToken(ns.name, `${serviceAccount}-activator`);
+      for (const args of ACTIVATOR_GRANTED) expect(canIAs(asActivator, [...args, '-n', ns.name]), `activator can-i ${args.join(' ')}`).toBe('yes');
+      for (const args of ACTIVATOR_DENIED) expect(canIAs(asActivator, [...args, '-n', ns.name]), `activator can-i ${args.join(' ')}`).toBe('no');
+      expect(canIAs(asActivator, ['list', 'lfmdeployments.serving.lfm-operator.io', '--all-namespaces'])).toBe('no');
+      expect(canIAs(asActivator, ['list', 'pods', '-n', 'default'])).toBe('no');
+      // And the activator process itself, as that ServiceAccount with the chart's environment: its informers list and
+      // watch the watched namespace without a refusal (its /readyz waits for them), and /metrics answers on its one port.
+      const activator = await startActivator({ kubeconfig: asActivator, pod: 'lfm-rbac-activator-test', namespace: ns.name, watchNamespaces: [ns.name] });
+      try {
+        expect((await fetch(`${activator.url}/healthz`)).status).toBe(200);
+        expect((await fetch(`${activator.url}/metrics`)).status).toBe(200);
+        expect(activator.logs()).not.toMatch(/forbidden/i);
+      } finally {
+        await activator.stop();
+      }
 
       // And a direct request: the API server's refusal names the identity and the verb.
       const asOperator = KubeClient.fromKubeconfig(token);

@@ -15,6 +15,33 @@ const CRD_FILE = join(ROOT, 'crds/serving.lfm-operator.io_lfmdeployments.yaml');
 
 export interface Run { code: number; stdout: string; stderr: string }
 
+/**
+ * The scale-to-zero activator's permissions, exactly (config/rbac/activator-role.yaml): LfmDeployments read, its own
+ * entry of their status (server-side apply: get and patch), engine pods read. No Secrets, no Events, nothing else.
+ */
+export const ACTIVATOR_RULES = [
+  { apiGroups: ['serving.lfm-operator.io'], resources: ['lfmdeployments'], verbs: ['get', 'list', 'watch'] },
+  { apiGroups: ['serving.lfm-operator.io'], resources: ['lfmdeployments/status'], verbs: ['get', 'patch'] },
+  { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] },
+];
+/** The operator's rule for the EndpointSlices of scale-to-zero Services (config/rbac/role.yaml). */
+export const ENDPOINTSLICE_RULE = { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'] };
+/** The labels the operator finds the activator pods by, in its own namespace. */
+export const ACTIVATOR_POD_LABELS = { 'app.kubernetes.io/name': 'lfm-operator', 'app.kubernetes.io/component': 'activator' };
+
+/** Requests the activator may make, and some it must not (`kubectl auth can-i` arguments, namespace appended). */
+export const ACTIVATOR_GRANTED = [
+  ['get', 'lfmdeployments.serving.lfm-operator.io'], ['list', 'lfmdeployments.serving.lfm-operator.io'], ['watch', 'lfmdeployments.serving.lfm-operator.io'],
+  ['get', 'lfmdeployments.serving.lfm-operator.io', '--subresource=status'], ['patch', 'lfmdeployments.serving.lfm-operator.io', '--subresource=status'],
+  ['get', 'pods'], ['list', 'pods'], ['watch', 'pods'],
+];
+export const ACTIVATOR_DENIED = [
+  ['update', 'lfmdeployments.serving.lfm-operator.io', '--subresource=status'], ['patch', 'lfmdeployments.serving.lfm-operator.io'],
+  ['create', 'lfmdeployments.serving.lfm-operator.io'], ['delete', 'lfmdeployments.serving.lfm-operator.io'],
+  ['create', 'pods'], ['delete', 'pods'], ['get', 'secrets'], ['list', 'secrets'], ['create', 'events'], ['get', 'services'],
+  ['list', 'endpointslices.discovery.k8s.io'], ['create', 'endpointslices.discovery.k8s.io'], ['get', 'configmaps'], ['create', 'leases.coordination.k8s.io'],
+];
+
 /** Runs a command to completion (never through a shell). */
 export function run(command: string, args: string[], options: { input?: string; env?: NodeJS.ProcessEnv; cwd?: string } = {}): Run {
   const res = spawnSync(command, args, { input: options.input, env: options.env ?? process.env, cwd: options.cwd ?? ROOT, encoding: 'utf8', timeout: 120_000 });
@@ -30,6 +57,11 @@ export function runOk(command: string, args: string[], options: Parameters<typeo
 }
 
 export const tool = (name: 'kubectl' | 'helm') => join(devCluster().binDir, name);
+
+/** `kubectl auth can-i ARGS` as the identity of a kubeconfig: "yes" or "no". */
+export function canIAs(kubeconfig: string, args: string[]): string {
+  return kubectl(['auth', 'can-i', ...args], { kubeconfig }).stdout.trim();
+}
 
 /** kubectl as the admin, or as the identity of another kubeconfig. */
 export function kubectl(args: string[], options: { input?: string; kubeconfig?: string } = {}): Run {
@@ -99,6 +131,12 @@ export interface StartOperatorOptions {
   namespaces: string[];
   /** Namespace of the leader-election Lease (the chart's Role is there). */
   leaseNamespace: string;
+  /**
+   * Namespace of the activator pods (--activator-namespace), whose pods the operator watches. Default leaseNamespace:
+   * the operator's own, as the chart and dist/install.yaml set it (LFM_OPERATOR_ACTIVATOR_NAMESPACE), where its Role
+   * grants reading them. (Left to the operator's default, "default" off-cluster, a namespaced grant would refuse it.)
+   */
+  activatorNamespace?: string;
   /** The command to run instead of `node dist/src/cli/main.js` (an image tree, a user switch). */
   command?: { file: string; args: string[] };
   env?: NodeJS.ProcessEnv;
@@ -112,6 +150,7 @@ export async function startOperator(o: StartOperatorOptions): Promise<OperatorPr
   const command = o.command ?? { file: process.execPath, args: [join(ROOT, 'dist/src/cli/main.js')] };
   const child: ChildProcess = spawn(command.file, [
     ...command.args, 'run', `--kubeconfig=${o.kubeconfig}`, '--leader-elect=true', `--leader-election-namespace=${o.leaseNamespace}`,
+    `--activator-namespace=${o.activatorNamespace ?? o.leaseNamespace}`,
     `--namespaces=${o.namespaces.join(',')}`, '--metrics-bind-address=127.0.0.1:0', '--health-probe-bind-address=127.0.0.1:0',
     '--log-level=debug',
   ], { env: o.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -143,3 +182,51 @@ export async function startOperator(o: StartOperatorOptions): Promise<OperatorPr
     throw err;
   }
 }
+
+export interface ActivatorProcess {
+  /** http://HOST:PORT of the proxy, /healthz, /readyz and /metrics. */
+  readonly url: string;
+  /** Everything the process logged so far (pino JSON lines). */
+  logs(): string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `lfm-operator activator` as its own process on a loopback port picked by the OS, with the environment the
+ * chart gives it (POD_NAME, POD_NAMESPACE, LFM_OPERATOR_NAMESPACES with watchNamespaces), and resolves once /readyz
+ * answers 200 (its caches synced: its RBAC let it list and watch). Rejects with the process's log when it exits first.
+ */
+export async function startActivator(o: { kubeconfig: string; pod: string; namespace: string; watchNamespaces: string[] }): Promise<ActivatorProcess> {
+  const env = { ...process.env, POD_NAME: o.pod, POD_NAMESPACE: o.namespace, LFM_OPERATOR_NAMESPACES: o.watchNamespaces.join(',') };
+  const child = spawn(process.execPath, [join(ROOT, 'dist/src/cli/main.js'), 'activator', '--listen=127.0.0.1:0', `--kubeconfig=${o.kubeconfig}`, '--log-level=debug'], {
+    env, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let log = '';
+  let exited: number | null | undefined;
+  child.stdout.on('data', (c: Buffer) => { log += c.toString(); });
+  child.stderr.on('data', (c: Buffer) => { log += c.toString(); });
+  const done = new Promise<void>((resolve) => child.on('exit', (code) => { exited = code; resolve(); }));
+  const stop = async () => {
+    if (exited === undefined) child.kill('SIGTERM');
+    await done;
+  };
+  try {
+    const url = await eventually(() => {
+      if (exited !== undefined) throw new Error(`the activator exited with ${exited}:\n${log}`);
+      const line = log.split('\n').find((l) => l.includes('activator listening'));
+      const address = line ? (JSON.parse(line) as { address?: string }).address : undefined;
+      if (!address) throw new Error(`no "activator listening" log line yet:\n${log}`);
+      return `http://${address}`;
+    }, { timeoutMs: 30_000 });
+    await eventually(async () => {
+      if (exited !== undefined) throw new Error(`the activator exited with ${exited}:\n${log}`);
+      const res = await fetch(`${url}/readyz`);
+      if (res.status !== 200) throw new Error(`/readyz answered ${res.status}: ${await res.text()}\n${log}`);
+    }, { timeoutMs: 30_000 });
+    return { url, logs: () => log, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+

@@ -30,12 +30,13 @@ export interface OperatorProcess {
 
 const running = new Set<OperatorProcess>();
 
-export function startOperator(options: { kubeconfig: string; namespace: string; identity?: string; extraArgs?: string[] }): OperatorProcess {
+export function startOperator(options: { kubeconfig: string; namespace: string; activatorNamespace?: string; identity?: string; extraArgs?: string[] }): OperatorProcess {
   const identity = options.identity ?? `op-${Math.random().toString(36).slice(2, 8)}`;
   const child = spawn(process.execPath, [CLI, 'run',
     '--kubeconfig', options.kubeconfig,
     '--namespaces', options.namespace,
     '--leader-election-namespace', options.namespace,
+    '--activator-namespace', options.activatorNamespace ?? options.namespace,
     '--identity', identity,
     '--metrics-bind-address', '127.0.0.1:0',
     '--health-probe-bind-address', '127.0.0.1:0',

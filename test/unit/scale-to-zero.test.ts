@@ -170,7 +170,7 @@ describe('Ready at zero', () => {
   const statusOf = (activators: number, replicas = 0) => {
     const lfmd = s2z();
     (lfmd.metadata as { generation?: number }).generation = 1;
-    const deployment = { ...zeroDeployment, spec: { replicas } };
+    const deployment = { ...zeroDeployment, spec: { replicas, selector: {}, template: {} } };
     return computeStatus({ lfmd, report: buildPlanReport(lfmd), pods: [], deployment, activators }, '2026-06-01T00:00:00Z');
   };
   const cond = (s: ReturnType<typeof statusOf>, type: string) => s.conditions?.find((c) => c.type === type);

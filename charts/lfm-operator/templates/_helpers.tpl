@@ -50,3 +50,35 @@ app.kubernetes.io/component: controller
 {{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
 {{- end }}
 {{- end }}
+
+{{/* The activator's name: the full name (cut to 53 characters, so that the suffix is never cut) with -activator. Its
+Deployment, ServiceAccount, PodDisruptionBudget, ClusterRole and bindings carry it. */}}
+{{- define "lfm-operator.activatorFullname" -}}
+{{- printf "%s-activator" (include "lfm-operator.fullname" . | trunc 53 | trimSuffix "-") }}
+{{- end }}
+
+{{/* Labels of the activator's objects. */}}
+{{- define "lfm-operator.activatorLabels" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{ include "lfm-operator.activatorSelectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/part-of: lfm-operator
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- end }}
+
+{{/* Labels that select the activator pods. The operator finds them in its namespace by app.kubernetes.io/name
+lfm-operator and app.kubernetes.io/component activator, so the name is fixed (nameOverride does not change it). */}}
+{{- define "lfm-operator.activatorSelectorLabels" -}}
+app.kubernetes.io/name: lfm-operator
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: activator
+{{- end }}
+
+{{/* The ServiceAccount the activator runs as. */}}
+{{- define "lfm-operator.activatorServiceAccountName" -}}
+{{- if .Values.activator.serviceAccount.create }}
+{{- default (include "lfm-operator.activatorFullname" .) .Values.activator.serviceAccount.name }}
+{{- else }}
+{{- required "activator.serviceAccount.name is required when activator.serviceAccount.create is false" .Values.activator.serviceAccount.name }}
+{{- end }}
+{{- end }}
