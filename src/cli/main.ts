@@ -26,4 +26,8 @@ await buildProgram({
     const { runOperator } = await import('./run.js');
     await runOperator(flags);
   },
+  runActivator: async (flags) => {
+    const { runActivator } = await import('../activator/kube.js');
+    await runActivator(flags);
+  },
 }).parseAsync(process.argv);

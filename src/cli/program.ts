@@ -1,5 +1,6 @@
-// The lfm-operator commands: plan, render and crd work offline; run starts the operator. All I/O goes through
-// `CliIo` (main.ts passes the process's), so the commands run in process under test; each input is read once.
+// The lfm-operator commands: plan, render and crd work offline; run starts the operator, activator the scale-to-zero
+// activator. All I/O goes through `CliIo` (main.ts passes the process's), so the commands run in process under test;
+// each input is read once.
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { stringify } from 'yaml';
 import { buildCrd } from '../api/crd.js';
@@ -23,6 +24,8 @@ export interface CliIo {
   setExitCode(code: number): void;
   /** Starts the operator with the options of `run` (commander's camelCase names); resolves when it stops. */
   runOperator(flags: Record<string, unknown>): Promise<void>;
+  /** Starts the scale-to-zero activator with the options of `activator` (camelCase names); resolves once it serves. */
+  runActivator(flags: Record<string, unknown>): Promise<void>;
   /** The package's version, for --version (left out, the option is not offered). */
   version?: string;
 }
@@ -158,6 +161,7 @@ export function buildProgram(io: CliIo): Command {
   run
     .option('--leader-election-namespace <ns>', 'namespace of the Lease (default: the pod namespace, else default)')
     .option('--leader-election-id <name>', 'name of the Lease (default lfm-operator-leader)')
+    .option('--activator-namespace <ns>', 'namespace of the activator pods that scale-to-zero Services point at while at zero (default: the pod namespace, else default)')
     .option('--identity <name>', 'this replica in the Lease (default: HOSTNAME plus a random suffix)')
     .option('--namespaces <list>', 'comma-separated namespaces to watch (default: all)')
     .option('--metrics-bind-address <addr>', 'HOST:PORT of /metrics (default :8080)')
@@ -173,6 +177,16 @@ export function buildProgram(io: CliIo): Command {
   run.action(async (opts: Record<string, unknown>) => {
     await io.runOperator(opts);
   });
+
+  program.command('activator')
+    .description('Run the scale-to-zero activator: while an LfmDeployment with spec.autoscaling.scaleToZero has no Ready replica, its Service sends requests here; the activator holds them (at most maxHeldRequests, 429 beyond; 503 after maxHoldSeconds), asks for a replica through status.activation, and forwards them once one is Ready. The target is found from the Host header NAME.NAMESPACE[.svc[.cluster.local]][:PORT]. Serves /metrics, /healthz and /readyz on the same address. Identity: POD_NAME (else HOSTNAME).')
+    .option('--kubeconfig <path>', 'kubeconfig (default: KUBECONFIG, ~/.kube/config, else in-cluster)')
+    .option('--listen <addr>', 'HOST:PORT of the proxy, /metrics, /healthz and /readyz', ':8080')
+    .option('--namespaces <list>', 'comma-separated namespaces to watch (default: LFM_OPERATOR_NAMESPACES, else all)')
+    .option('--log-level <level>', 'trace, debug, info, warn or error (default info)')
+    .action(async (opts: Record<string, unknown>) => {
+      await io.runActivator(opts);
+    });
 
   return program;
 }

@@ -17,7 +17,7 @@ import { LfmDeployment, LfmDeploymentStatus, type Condition, type PlanStatus } f
 import type { EventRecorder, EventType } from '../kube/events.js';
 import { RESOURCES, ApiError, isNotFound, type KubeClient, type KubeObject, type ResourceType } from '../kube/client.js';
 import { AUTOSCALER_FIELD_MANAGER, FIELD_MANAGER, renderChildren, type RenderOptions } from '../render/children.js';
-import { ACTIVATOR_PORT_NAME, isScaleToZero, renderEndpointSlice, type SliceEndpoint } from '../render/endpoints.js';
+import { ACTIVATOR_PORT_NAME, ANNOTATION_ENDPOINT_PODS, isScaleToZero, renderEndpointSlice, type SliceEndpoint } from '../render/endpoints.js';
 import { ENGINES } from '../engines/index.js';
 import { buildPlanReport, type PlanReport } from '../render/plan-report.js';
 import { buildEndpointPickerName, ENDPOINT_PICKER_KINDS, renderRoutingChildren, ROUTING_KINDS, type RoutingChild, type RoutingKind } from '../render/routing.js';
@@ -312,7 +312,7 @@ export class Reconciler {
     const { slice, target: pointsAt } = renderEndpointSlice(target.lfmd, engines, this.listActivatorEndpoints());
     if (observed && isSubset(slice, observed)) return 0;
     await this.d.client.apply(RESOURCES.endpointSlice, slice as unknown as KubeObject, FIELD_MANAGER, { force: observed !== undefined });
-    target.log.info({ endpoints: pointsAt, addresses: slice.endpoints?.length ?? 0 }, pointsAt === 'engines' ? 'Service points at the Ready engine pods' : pointsAt === 'activator' ? 'Service points at the activator (no engine pod Ready)' : 'Service has no endpoint: no engine pod and no activator pod Ready');
+    target.log.info({ endpoints: pointsAt, pods: slice.metadata?.annotations?.[ANNOTATION_ENDPOINT_PODS], addresses: slice.endpoints?.length ?? 0 }, pointsAt === 'engines' ? 'Service points at the Ready engine pods' : pointsAt === 'activator' ? 'Service points at the activator (no engine pod Ready)' : 'Service has no endpoint: no engine pod and no activator pod Ready');
     return 1;
   }
 

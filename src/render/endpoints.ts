@@ -36,6 +36,23 @@ export function chooseSliceTarget(engines: readonly SliceEndpoint[], activators:
 
 const byIp = (a: SliceEndpoint, b: SliceEndpoint): number => a.ip.localeCompare(b.ip) || a.name.localeCompare(b.name);
 
+/** The annotations saying where the slice points: engines, activator or none, and the pods (namespace/name). */
+export const ANNOTATION_ENDPOINTS = 'serving.lfm-operator.io/endpoints';
+export const ANNOTATION_ENDPOINT_PODS = 'serving.lfm-operator.io/endpoint-pods';
+
+/**
+ * Whether the API server accepts the IPv4 address in an EndpointSlice: not unspecified, loopback (127.0.0.0/8),
+ * link-local (169.254.0.0/16) or multicast (224.0.0.0/4), which it refuses (and no Service could route to). Real pod
+ * IPs always pass; the dev control plane's loopback pod IPs do not, so there the slice names its pods only in the
+ * annotations.
+ */
+export function isRoutableEndpointAddress(ip: string): boolean {
+  const octets = ip.split('.').map(Number);
+  if (octets.length !== 4 || octets.some((o) => !Number.isInteger(o) || o < 0 || o > 255)) return false;
+  const [a = 0, b = 0] = octets;
+  return !(octets.every((o) => o === 0) || a === 127 || (a === 169 && b === 254) || (a >= 224 && a <= 239));
+}
+
 /**
  * The EndpointSlice of a scale-to-zero deployment. An endpoint slice has one port list for all its endpoints, so the
  * engines' port or the activator's; endpoints of one address family (IPv4; the IPv6 pods of a dual-stack cluster are
@@ -43,9 +60,9 @@ const byIp = (a: SliceEndpoint, b: SliceEndpoint): number => a.ip.localeCompare(
  */
 export function renderEndpointSlice(lfmd: LfmDeployment, engines: readonly SliceEndpoint[], activators: readonly SliceEndpoint[]): { slice: V1EndpointSlice; target: SliceTarget } {
   const target = chooseSliceTarget(engines, activators);
-  const listed = (target === 'engines' ? engines : target === 'activator' ? activators : []).filter((e) => !e.ip.includes(':'));
-  const sorted = [...listed].sort(byIp);
-  const port = sorted[0]?.port;
+  const chosen = [...(target === 'engines' ? engines : target === 'activator' ? activators : [])].filter((e) => !e.ip.includes(':')).sort(byIp);
+  const sorted = chosen.filter((e) => isRoutableEndpointAddress(e.ip));
+  const port = chosen[0]?.port;
   const slice: V1EndpointSlice = {
     apiVersion: 'discovery.k8s.io/v1',
     kind: 'EndpointSlice',
@@ -53,7 +70,7 @@ export function renderEndpointSlice(lfmd: LfmDeployment, engines: readonly Slice
       name: lfmd.metadata.name,
       namespace: lfmd.metadata.namespace,
       labels: { ...buildLabels(lfmd), [LABEL_SERVICE_NAME]: lfmd.metadata.name, [LABEL_MANAGED_BY]: ENDPOINT_SLICE_MANAGER },
-      annotations: { 'serving.lfm-operator.io/endpoints': target },
+      annotations: { [ANNOTATION_ENDPOINTS]: target, [ANNOTATION_ENDPOINT_PODS]: chosen.map((e) => `${e.namespace}/${e.name}`).join(',') },
       ownerReferences: buildOwnerReference(lfmd),
     },
     addressType: 'IPv4',

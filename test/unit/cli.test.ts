@@ -72,13 +72,14 @@ describe('lfm-operator render and crd', () => {
 
 // The commands from src, in process: a stdin that drains after one read, output captured, `run` stubbed.
 async function cliInProcess(args: string[], stdin = '') {
-  const r = { code: 0, stdout: '', stderr: '', stdinReads: 0, runFlags: undefined as Record<string, unknown> | undefined };
+  const r = { code: 0, stdout: '', stderr: '', stdinReads: 0, runFlags: undefined as Record<string, unknown> | undefined, activatorFlags: undefined as Record<string, unknown> | undefined };
   const io: CliIo = {
     readText: (file) => (file === '-' ? (r.stdinReads++ === 0 ? stdin : '') : readFileSync(file, 'utf8')),
     stdout: (text) => { r.stdout += text; },
     stderr: (text) => { r.stderr += text; },
     setExitCode: (code) => { r.code = code; },
     runOperator: async (flags) => { r.runFlags = flags; },
+    runActivator: async (flags) => { r.activatorFlags = flags; },
   };
   const program = buildProgram(io);
   for (const command of [program, ...program.commands]) command.exitOverride();

@@ -25,7 +25,7 @@ const EXPECTED: [prefix: string, argo: string, kstatus: string][] = [
   ['not-observed', 'Progressing', 'InProgress'],
 ];
 /** The cases the controller's integration tests record. */
-const REQUIRED_CASES = ['ready', 'progressing-rollout', 'stalled-does-not-fit', 'stalled-name-conflict', 'scaled-autoscaling', 'not-observed'];
+const REQUIRED_CASES = ['ready', 'progressing-rollout', 'stalled-does-not-fit', 'stalled-name-conflict', 'scaled-autoscaling', 'scaled-to-zero', 'not-observed'];
 
 const recorded: { name: string; obj: KubeObject }[] = existsSync(STATUSES)
   ? readdirSync(STATUSES).filter((f) => f.endsWith('.json')).sort()

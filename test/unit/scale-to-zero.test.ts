@@ -8,7 +8,7 @@ import { AutoscalingSpec, LfmDeployment, type AutoscalingStatus } from '../../sr
 import { decide, type PodSample, type PodView, type ScaleDecision } from '../../src/autoscaler/decide.js';
 import { computeP90, MAX_COLD_START_SAMPLES } from '../../src/autoscaler/scale-to-zero.js';
 import { renderService } from '../../src/render/children.js';
-import { renderEndpointSlice, type SliceEndpoint } from '../../src/render/endpoints.js';
+import { isRoutableEndpointAddress, renderEndpointSlice, type SliceEndpoint } from '../../src/render/endpoints.js';
 import { buildPlanReport } from '../../src/render/plan-report.js';
 import { computeStatus } from '../../src/status/compute.js';
 import { lfmDeployment } from '../support/builders.js';
@@ -160,8 +160,21 @@ describe('scale to zero in render/', () => {
     expect(cold.target).toBe('activator');
     expect(cold.slice.endpoints?.map((e) => [e.addresses[0], e.targetRef?.namespace])).toEqual([['10.1.0.2', 'lfm-operator-system'], ['10.1.0.3', 'lfm-operator-system']]);
     expect(cold.slice.ports?.[0]?.port).toBe(8080);
+    expect(cold.slice.metadata?.annotations).toEqual({ 'serving.lfm-operator.io/endpoints': 'activator', 'serving.lfm-operator.io/endpoint-pods': 'lfm-operator-system/a0,lfm-operator-system/a1' });
     const dark = renderEndpointSlice(s2z(), [], []);
     expect([dark.target, dark.slice.endpoints, dark.slice.ports]).toEqual(['none', [], []]);
+  });
+});
+
+describe('addresses the API server accepts in an EndpointSlice', () => {
+  it('refuses unspecified, loopback, link-local and multicast addresses, and keeps naming their pods', () => {
+    for (const ip of ['10.0.0.1', '192.168.1.7', '100.64.3.2', '172.16.0.9']) expect([ip, isRoutableEndpointAddress(ip)]).toEqual([ip, true]);
+    for (const ip of ['0.0.0.0', '127.0.0.1', '127.2.0.5', '169.254.10.1', '224.0.0.1', '239.1.1.1', '10.0.0', '10.0.0.256', 'x']) expect([ip, isRoutableEndpointAddress(ip)]).toEqual([ip, false]);
+    const { slice, target } = renderEndpointSlice(s2z(), [engine('e0', '127.2.0.5'), engine('e1', '10.0.0.3')], []);
+    expect(target).toBe('engines');
+    expect(slice.endpoints?.map((e) => e.addresses[0])).toEqual(['10.0.0.3']);
+    expect(slice.ports?.[0]?.port).toBe(8000);
+    expect(slice.metadata?.annotations?.['serving.lfm-operator.io/endpoint-pods']).toBe('team/e1,team/e0');
   });
 });
 
