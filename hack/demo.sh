@@ -10,11 +10,14 @@ tools="$(hack/tools.sh --print-dir)"
 kubectl="$tools/kubectl"
 pidfile="$PWD/.tmp/demo-operator.pid"
 oplog="$PWD/.tmp/demo-operator.log"
+actpidfile="$PWD/.tmp/demo-activator.pid"
+actlog="$PWD/.tmp/demo-activator.log"
+enginepidfile="$PWD/.tmp/demo-engine.pid"
 
 teardown() {
   echo
   echo "== tearing down =="
-  [ -f "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null; rm -f "$pidfile"
+  for f in "$pidfile" "$actpidfile" "$enginepidfile"; do [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null; rm -f "$f"; done
   node dist/test/devcluster/cli.js down --state-dir "$state" || true
   exit 130
 }
@@ -40,6 +43,34 @@ else
   nohup $cli run --kubeconfig "$kubeconfig" --leader-elect false --metrics-bind-address 127.0.0.1:0 --health-probe-bind-address 127.0.0.1:0 > "$oplog" 2>&1 &
   echo $! > "$pidfile"
   echo "operator pid $(cat "$pidfile")"
+fi
+echo
+echo "== 3b. the scale-to-zero activator (lfm-operator activator), on the address of a fake pod that stands for it =="
+# In a cluster the chart runs it as a Deployment; here a KWOK pod with the activator's labels gets a loopback IP and
+# the real activator process listens on it, so the operator's EndpointSlice can point at it.
+"$kubectl" apply --server-side -f - >/dev/null <<'EOF'
+apiVersion: v1
+kind: Pod
+metadata:
+  name: lfm-activator-0
+  namespace: default
+  labels: {app.kubernetes.io/name: lfm-operator, app.kubernetes.io/component: activator}
+spec:
+  containers:
+    - {name: activator, image: lfm-operator:demo, args: [activator, --listen, ":8080"], ports: [{name: http, containerPort: 8080}]}
+EOF
+actip=""
+for _ in $(seq 1 60); do
+  actip=$("$kubectl" get pod lfm-activator-0 -o jsonpath='{.status.podIP}' 2>/dev/null)
+  [ -n "$actip" ] && break
+  sleep 0.5
+done
+if [ -f "$actpidfile" ] && kill -0 "$(cat "$actpidfile")" 2>/dev/null; then
+  echo "activator already running (pid $(cat "$actpidfile"))"
+else
+  POD_NAME=lfm-activator-0 nohup $cli activator --kubeconfig "$kubeconfig" --listen "$actip:8080" > "$actlog" 2>&1 &
+  echo $! > "$actpidfile"
+  echo "activator pid $(cat "$actpidfile") on $actip:8080 (log: $actlog)"
 fi
 echo
 echo "== 4. apply the examples and watch =="
@@ -80,9 +111,49 @@ echo "== 6. the plan of one that fits, from its status =="
 "$kubectl" get lfmd lfm2-24b -o jsonpath='{.status.plan}'; echo
 "$kubectl" get deploy,svc,pdb,pods -o wide
 echo
+echo "== 7. scale to zero: lfm2-24b-on-demand sits at zero replicas; the Service points at the activator =="
+s2z=lfm2-24b-on-demand
+host="$s2z.default.svc.cluster.local:8000"
+slice() { "$kubectl" get endpointslice "$s2z" -o jsonpath="EndpointSlice {.metadata.name}: $1 {.metadata.annotations.serving\.lfm-operator\.io/endpoints} ({.metadata.annotations.serving\.lfm-operator\.io/endpoint-pods}) on port {.ports[0].port}$2{\"\n\"}"; }
+"$kubectl" get lfmd "$s2z" -o jsonpath='Ready={.status.conditions[?(@.type=="Ready")].status} ({.status.conditions[?(@.type=="Ready")].reason}): {.status.conditions[?(@.type=="Ready")].message}{"\n"}'
+slice "points at" ""
+# The fake nodes make a pod Ready at once; a model load takes minutes. Stand in for it with a 4 s ready delay (the
+# harness's pod annotation): a change of the pod template, which costs nothing at zero replicas.
+"$kubectl" patch lfmd "$s2z" --type merge -p '{"spec":{"podMetadata":{"annotations":{"devcluster.lfm-operator.io/ready-delay-seconds":"4"}}}}' >/dev/null
+sleep 2
+echo "A request arrives (Host: $host); the activator holds it and asks for a replica:"
+t0=$(date +%s%3N)
+curl -s -m 60 -D .tmp/demo-headers.txt -H "Host: $host" -H 'content-type: application/json' \
+  -d '{"model":"lfm2-24b","messages":[{"role":"user","content":"hello"}]}' "http://$actip:8080/v1/chat/completions" > .tmp/demo-answer.json &
+curlpid=$!
+for _ in $(seq 1 100); do
+  [ "$("$kubectl" get deploy "$s2z" -o jsonpath='{.spec.replicas}')" = "1" ] && break
+  sleep 0.05
+done
+echo "  Deployment $s2z spec.replicas $("$kubectl" get deploy "$s2z" -o jsonpath='{.spec.replicas}') after $(( $(date +%s%3N) - t0 )) ms, written by lfm-autoscaler (the LfmDeployment's spec is unchanged)"
+engineip=""
+for _ in $(seq 1 100); do
+  engineip=$("$kubectl" get pods -l serving.lfm-operator.io/deployment="$s2z" -o jsonpath='{.items[0].status.podIP}' 2>/dev/null)
+  [ -n "$engineip" ] && break
+  sleep 0.1
+done
+echo "  the engine pod has IP $engineip; a real engine now loads the model (minutes): here its stand-in starts after 3 s and the pod is Ready after 4 s"
+sleep 3
+nohup node dist/test/devcluster/demo-engine.js --listen "$engineip:8000" --model lfm2-24b > .tmp/demo-engine.log 2>&1 &
+echo $! > "$enginepidfile"
+wait "$curlpid"
+sleep 1
+echo "  answered after $(( $(date +%s%3N) - t0 )) ms: $(grep -i '^HTTP/\|^x-lfm-cold-start' .tmp/demo-headers.txt | tr -d '\r' | tr '\n' ' ')"
+echo "  $(cat .tmp/demo-answer.json)"
+sleep 1
+slice "now points at" ": warm requests skip the activator"
+"$kubectl" get lfmd "$s2z" -o jsonpath='status.autoscaling.coldStart: {.status.autoscaling.coldStart}{"\n"}'
+echo "(idleSeconds is 900: after 15 minutes without a request it goes back to zero, and the Service to the activator)"
+echo
 echo "The cluster and the operator are still running. Try:"
 echo "  export KUBECONFIG=$kubeconfig"
 echo "  $kubectl get lfmd"
 echo "  $kubectl describe lfmd lfm2-24b-l4-bf16"
 echo "  $kubectl scale lfmd lfm2-24b --replicas=2"
+echo "  curl -H 'Host: $host' http://$actip:8080/v1/models   # reaches the engine stand-in now, the activator at zero"
 echo "Stop everything with: make cluster-down"

@@ -8,7 +8,7 @@ cluster-up: build tools ## Start a local control plane with fake GPU nodes in th
 	@node dist/test/devcluster/cli.js up --state-dir "$(DEVCLUSTER_DIR)" --bin-dir "$(TOOLS_DIR)"
 
 .PHONY: cluster-down
-cluster-down: ## Stop the local control plane started by cluster-up and remove its state
+cluster-down: ## Stop the local control plane started by cluster-up (and what make demo left running) and remove its state
 	@test -f dist/test/devcluster/cli.js || $(MAKE) --no-print-directory build
-	@if [ -f .tmp/demo-operator.pid ]; then kill "$$(cat .tmp/demo-operator.pid)" 2>/dev/null; rm -f .tmp/demo-operator.pid; fi
+	@for f in .tmp/demo-operator.pid .tmp/demo-activator.pid .tmp/demo-engine.pid; do if [ -f $$f ]; then kill "$$(cat $$f)" 2>/dev/null; rm -f $$f; fi; done
 	@node dist/test/devcluster/cli.js down --state-dir "$(DEVCLUSTER_DIR)"

@@ -163,7 +163,7 @@ export class AutoscalerLoop {
     // the count is zero (the scale-up must follow the first held request within a second), and when an engine pod
     // becomes Ready during a cold start (which measures it).
     this.d.lfmDeployments.on((_e, obj) => {
-      if (!this.stopped && this.needsReplicaForHeld(obj)) this.kick(objectKeyOf(obj));
+      if (!this.stopped && this.isActivationNews(obj)) this.kick(objectKeyOf(obj));
     });
     this.d.pods.on((_e, pod, old) => {
       if (this.stopped || !isPodReady(pod) || (old && isPodReady(old))) return;
@@ -190,15 +190,20 @@ export class AutoscalerLoop {
     if (this.kicked.delete(key) && !this.stopped) this.kick(key);
   }
 
-  /** A scale-to-zero deployment at zero whose activators hold requests (fresh entries only). */
-  private needsReplicaForHeld(raw: KubeObject): boolean {
+  /**
+   * A scale-to-zero deployment whose activators report something the last decision did not see: requests held at zero
+   * (a replica is needed now), or another count of held requests (status.autoscaling.coldStart.held stays current).
+   * Activators write at most once a second, so this decides at most about that often.
+   */
+  private isActivationNews(raw: KubeObject): boolean {
     const spec = (raw as { spec?: { autoscaling?: { enabled?: boolean; scaleToZero?: unknown } } }).spec;
     if (!spec?.autoscaling?.enabled || spec.autoscaling.scaleToZero === undefined) return false;
     const key = objectKeyOf(raw);
-    const replicas = (this.d.deployments.get(key) as V1Deployment | undefined)?.spec?.replicas;
-    if (replicas !== 0) return false;
     const entries = (raw as { status?: { activation?: { activators?: ActivatorEntryView } } }).status?.activation?.activators ?? [];
-    return this.countActivators(key, entries).held > 0;
+    const held = this.countActivators(key, entries).held;
+    const replicas = (this.d.deployments.get(key) as V1Deployment | undefined)?.spec?.replicas;
+    const decided = this.memory.get(key)?.state.coldStart?.held ?? 0;
+    return (replicas === 0 && held > 0) || held !== decided;
   }
 
   /** A cold start under way: the last decision (written or not) left zero and no pod was Ready yet. */
