@@ -74,16 +74,18 @@ test-integration: build tools ## Integration tests against a real local control 
 	npx vitest run --project integration
 
 .PHONY: bench-smoke
-bench-smoke: build ## The autoscaling benchmark's smoke suite (every policy on four tiny traces; checks it runs, not its targets)
-	node dist/bench/autoscaling/main.js --suite --smoke > /dev/null
+bench-smoke: build ## The benchmarks' smoke runs (autoscaling: every policy, and operator-zero, on five tiny traces; the activator with 200 held requests); checks they run, not their targets
+	node dist/bench/autoscaling/main.js --suite --smoke --scale-to-zero startup > /dev/null
+	node dist/bench/activator/main.js --requests 200 > /dev/null
 
 .PHONY: test
 test: typecheck lint verify scan test-unit bench-smoke test-integration ## Everything CI runs: typecheck, lint, verify, the manifest scan, unit tests, the benchmark smoke suite, integration tests
 
 .PHONY: bench
-bench: build tools ## Benchmarks: autoscaling on the Azure trace, and reconcile throughput against the API server's limit
+bench: build tools ## Benchmarks: autoscaling on the Azure trace, reconcile throughput against the API server's limit, the activator's memory with 1,000 held requests
 	npm run --silent bench:autoscaling
 	npm run --silent bench:reconcile
+	npm run --silent bench:activator
 
 .PHONY: plan
 plan: build ## Plan every example offline

@@ -26,6 +26,19 @@
 //   decode-heavy  short prompts (lognormal, median 180, sigma 0.5: mean about 200) and long outputs (uniform
 //                 1,000-2,000 tokens), a conv-like rate: the decode batch, not prefill, limits a replica.
 //
+// The idle kinds (IDLE_KINDS: scale to zero's traces, with silences of tens of minutes; conv-like lengths):
+//   idle-gaps     sessions of 10-40 min (uniform) separated by silences of 10-60 min (uniform), the first session at
+//                 t = 0. A session runs at base x L (L log-uniform in 1/3..3, per session) x a conv-like multiplier,
+//                 ramping in linearly over its first 2-5 min (users arrive) and out over its last 1-3 min.
+//   workday       office days compressed to 3.5 h each: a morning session of 45-60 min starting 0-10 min into the
+//                 day, a lunch silence of 20-40 min, an afternoon session of 45-60 min, then silence until the next
+//                 day (the night: 40-100 min). Each session's rate is base x (0.4 + 1.2 sin(pi u)) (u: the fraction
+//                 of the session gone; 0.4x at its ends, 1.6x at its middle) x a conv-like multiplier, with 1-2
+//                 pauses of 60-180 s of silence inside it (a meeting, a coffee).
+//   sparse-sessions  short sessions of 2-10 min at a constant base x L (L log-uniform in 1/3..3: 0.1-0.9
+//                 requests/s at the default base 0.3), separated by silences of 10-60 min: a development or
+//                 evaluation endpoint used now and then. The first session at t = 0.
+//
 // A conv-like rate: the base rate times a per-minute multiplier exp(X_k - s^2/2) where X is a Gaussian AR(1) in the
 // minute index with coefficient 0.82 and stationary deviation s = 0.22 (the conv trace's per-minute requests have a
 // coefficient of variation of 0.22 and a lag-1 autocorrelation of 0.82), linear between minutes; Poisson arrivals.
@@ -41,7 +54,11 @@ export interface GeneratorOptions {
   baseRate: number;
 }
 
-export const GENERATOR_KINDS = ['bursty', 'bursty-recurring', 'diurnal', 'heavy-tail', 'decode-heavy'] as const;
+/** The generated kinds with silences of tens of minutes (scale to zero's traces). */
+export const IDLE_KINDS = ['idle-gaps', 'workday', 'sparse-sessions'] as const;
+export type IdleKind = (typeof IDLE_KINDS)[number];
+
+export const GENERATOR_KINDS = ['bursty', 'bursty-recurring', 'diurnal', 'heavy-tail', 'decode-heavy', ...IDLE_KINDS] as const;
 export type GeneratorKind = (typeof GENERATOR_KINDS)[number];
 
 /** Every kind addressable as synthetic:KIND: the §5.2 unit traces (trace.ts) and the generators here. */
@@ -64,6 +81,12 @@ export const GENERATOR_DEFAULTS: Record<GeneratorKind, { baseRate: number; durat
   'decode-heavy': { baseRate: 50, durationSeconds: 3600 },
   // mean about 130/s (470K requests, 5 replicas on average), bursts of 400-1,000/s (16-40 replicas).
   'bursty-recurring': { baseRate: 130, durationSeconds: 3600 },
+  // 4 h: 5-7 sessions at 3-30 requests/s (1-2 replicas), silences of 10-60 min.
+  'idle-gaps': { baseRate: 10, durationSeconds: 14_400 },
+  // two compressed days (7 h): four office sessions peaking at 24 requests/s (1-2 replicas), lunch and night silences.
+  workday: { baseRate: 15, durationSeconds: 25_200 },
+  // 8 h: 10-15 sessions of 2-10 min at 0.1-0.9 requests/s (a fraction of one replica), silences of 10-60 min.
+  'sparse-sessions': { baseRate: 0.3, durationSeconds: 28_800 },
 };
 
 export function isTraceKind(kind: string): kind is TraceKind {
@@ -82,6 +105,9 @@ export function buildTraceOfKind(kind: TraceKind, options: GeneratorOptions): Tr
     case 'heavy-tail': return buildHeavyTailTrace(options);
     case 'decode-heavy': return buildDecodeHeavyTrace(options);
     case 'bursty-recurring': return buildRecurringBurstTrace(options);
+    case 'idle-gaps': return buildIdleGapTrace(options);
+    case 'workday': return buildWorkdayTrace(options);
+    case 'sparse-sessions': return buildSparseSessionTrace(options);
     default: return buildSyntheticTrace(kind, options);
   }
 }
@@ -287,6 +313,125 @@ export function buildDecodeHeavyTrace(options: GeneratorOptions): Trace {
   ];
   addPoisson(out, arrivals, lengths, 0, options.durationSeconds, m.peak * options.baseRate, (t) => m.at(t) * options.baseRate, decode);
   return out.build('synthetic:decode-heavy');
+}
+
+// ---- the idle kinds: sessions separated by silences of tens of minutes ----
+
+/** One session of an idle-kind schedule: requests over [start, end) at level x base (with the kind's shape). */
+export interface Session {
+  start: number;
+  end: number;
+  level: number;
+  /** idle-gaps: the linear ramps at the start and the end, in seconds. */
+  rampIn: number;
+  rampOut: number;
+  /** workday: silences inside the session. */
+  pauses: { start: number; end: number }[];
+}
+
+const logUniform = (random: Random, low: number, high: number): number => low * Math.pow(high / low, random.next());
+
+/** Sessions of `length()` separated by silences of `gap()`, the first at t = 0, none starting at or after T. */
+function buildSessions(durationSeconds: number, length: () => number, gap: () => number, level: () => number, ramps: () => [number, number]): Session[] {
+  const out: Session[] = [];
+  for (let t = 0; t < durationSeconds;) {
+    const end = Math.min(durationSeconds, t + length());
+    const [rampIn, rampOut] = ramps();
+    out.push({ start: t, end, level: level(), rampIn, rampOut, pauses: [] });
+    t = end + gap();
+  }
+  return out;
+}
+
+/** The idle-gaps schedule: see the header. */
+export function buildIdleGapSchedule(seed: number, durationSeconds: number): Session[] {
+  const { shape } = streams(seed, 43);
+  return buildSessions(durationSeconds, () => uniform(shape, 600, 2400), () => uniform(shape, 600, 3600), () => logUniform(shape, 1 / 3, 3), () => [uniform(shape, 120, 300), uniform(shape, 60, 180)]);
+}
+
+/** The sparse-sessions schedule: see the header. */
+export function buildSparseSessionSchedule(seed: number, durationSeconds: number): Session[] {
+  const { shape } = streams(seed, 47);
+  return buildSessions(durationSeconds, () => uniform(shape, 120, 600), () => uniform(shape, 600, 3600), () => logUniform(shape, 1 / 3, 3), () => [0, 0]);
+}
+
+export const WORKDAY_SHAPE = { daySeconds: 12_600, startSeconds: [0, 600], sessionSeconds: [2700, 3600], lunchSeconds: [1200, 2400], pauseSeconds: [60, 180] } as const;
+
+/** The workday schedule: see the header. */
+export function buildWorkdaySchedule(seed: number, durationSeconds: number): Session[] {
+  const { shape } = streams(seed, 53);
+  const W = WORKDAY_SHAPE;
+  const out: Session[] = [];
+  const session = (start: number): Session => {
+    const end = start + uniform(shape, W.sessionSeconds[0], W.sessionSeconds[1]);
+    const pauses: { start: number; end: number }[] = [];
+    const count = shape.next() < 0.5 ? 1 : 2;
+    // Pauses in separate halves (two) or anywhere in the middle (one), never at the session's edges.
+    for (let k = 0; k < count; k++) {
+      const from = start + (end - start) * (count === 1 ? 0.2 : 0.1 + 0.45 * k);
+      const to = start + (end - start) * (count === 1 ? 0.8 : 0.45 + 0.45 * k);
+      const length = uniform(shape, W.pauseSeconds[0], W.pauseSeconds[1]);
+      const at = uniform(shape, from, Math.max(from, to - length));
+      pauses.push({ start: at, end: at + length });
+    }
+    return { start, end, level: 1, rampIn: 0, rampOut: 0, pauses };
+  };
+  for (let day = 0; day * W.daySeconds < durationSeconds; day++) {
+    const morning = session(day * W.daySeconds + uniform(shape, W.startSeconds[0], W.startSeconds[1]));
+    const afternoon = session(morning.end + uniform(shape, W.lunchSeconds[0], W.lunchSeconds[1]));
+    for (const s of [morning, afternoon]) {
+      if (s.start >= durationSeconds) continue;
+      out.push({ ...s, end: Math.min(s.end, durationSeconds), pauses: s.pauses.filter((p) => p.start < durationSeconds) });
+    }
+  }
+  return out;
+}
+
+/** The silences between consecutive sessions of a schedule, in seconds. */
+export function computeSessionGaps(sessions: readonly Session[]): number[] {
+  return sessions.slice(1).map((s, i) => s.start - (sessions[i]?.end ?? s.start));
+}
+
+/** idle-gaps: see the header. */
+export function buildIdleGapTrace(options: GeneratorOptions): Trace {
+  const { arrivals, lengths } = streams(options.seed, 43);
+  const m = buildConvLikeMultiplier(streams(options.seed, 59).shape, options.durationSeconds);
+  const out = new TraceBuilder();
+  for (const s of buildIdleGapSchedule(options.seed, options.durationSeconds)) {
+    const ramp = (t: number): number => Math.min(1, (t - s.start) / Math.max(1e-9, s.rampIn), (s.end - t) / Math.max(1e-9, s.rampOut));
+    const rate = (t: number): number => options.baseRate * s.level * m.at(t) * Math.max(0, ramp(t));
+    addPoisson(out, arrivals, lengths, s.start, s.end, options.baseRate * s.level * m.peak, rate, convLengths);
+  }
+  return out.build('synthetic:idle-gaps');
+}
+
+/** workday: see the header. */
+export function buildWorkdayTrace(options: GeneratorOptions): Trace {
+  const { arrivals, lengths } = streams(options.seed, 53);
+  const m = buildConvLikeMultiplier(streams(options.seed, 61).shape, options.durationSeconds);
+  const out = new TraceBuilder();
+  for (const s of buildWorkdaySchedule(options.seed, options.durationSeconds)) {
+    const rate = (t: number): number => options.baseRate * (0.4 + 1.2 * Math.sin(Math.PI * (t - s.start) / (s.end - s.start))) * m.at(t);
+    const peak = 1.6 * options.baseRate * m.peak;
+    // The session between its pauses.
+    let from = s.start;
+    for (const p of [...s.pauses, { start: s.end, end: s.end }]) {
+      addPoisson(out, arrivals, lengths, from, Math.min(p.start, s.end), peak, rate, convLengths);
+      from = p.end;
+    }
+  }
+  return out.build('synthetic:workday');
+}
+
+/** sparse-sessions: see the header. */
+export function buildSparseSessionTrace(options: GeneratorOptions): Trace {
+  const { arrivals, lengths } = streams(options.seed, 47);
+  const out = new TraceBuilder();
+  for (const s of buildSparseSessionSchedule(options.seed, options.durationSeconds)) {
+    const rate = options.baseRate * s.level;
+    addPoisson(out, arrivals, lengths, s.start, s.end, rate, () => rate, convLengths);
+  }
+  return out.build('synthetic:sparse-sessions');
 }
 
 // ---- transforms of a trace (the Azure CSV or any other) ----

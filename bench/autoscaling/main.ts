@@ -10,13 +10,15 @@ import { parseArgs } from 'node:util';
 import { Worker, isMainThread, parentPort } from 'node:worker_threads';
 import type { GridName } from './baselines.js';
 import { BASELINE_FAMILIES, parseFamily } from './baselines.js';
-import { keepAdmissible } from './generators.js';
-import { ORACLE_PARAMETERS, computeBounds, computePeakReplicas } from './oracle.js';
+import type { ScaleToZeroOptions } from './activator.js';
+import { DEFAULT_ACTIVATOR } from './activator.js';
+import { IDLE_KINDS } from './generators.js';
+import { ORACLE_PARAMETERS } from './oracle.js';
 import type { PolicyRow, TraceKind } from './report.js';
-import { buildRows, computeTargets, computeVerdict, formatTable, formatVerdict } from './report.js';
+import { buildRows, computeTargets, computeVerdict, computeZeroVerdict, formatTable, formatVerdict, formatZeroVerdict } from './report.js';
 import type { PolicyJob, Scenario, ScenarioOptions } from './scenario.js';
-import { OPERATOR_TARGET_UTILIZATION, buildJobs, buildOperatorSpec, buildPolicy, buildScenario } from './scenario.js';
-import type { Routing, SimulationConfig, SimulationResult } from './simulator.js';
+import { OPERATOR_TARGET_UTILIZATION, buildJobSimulation, buildJobs, buildOperatorSpec, buildPolicy, buildScenario } from './scenario.js';
+import type { Routing, SimulationResult } from './simulator.js';
 import { runSimulation } from './simulator.js';
 import type { SuiteEntry } from './suite.js';
 import { buildSmokeSuite, buildSuite, resolveTraceOptions } from './suite.js';
@@ -32,7 +34,8 @@ const GRIDS: readonly GridName[] = ['smoke', 'coarse', 'fine'];
 
 const USAGE = `usage: node dist/bench/autoscaling/main.js [options]
   --trace FILE|synthetic:KIND|NAME:DERIVATION   Azure-format CSV (default ${DEFAULT_TRACE}, from the repository root),
-                               a generated trace (synthetic:step|spike|ramp|onoff|bursty|diurnal|heavy-tail|decode-heavy)
+                               a generated trace (synthetic:step|spike|ramp|onoff|bursty|bursty-recurring|diurnal|
+                               heavy-tail|decode-heavy|idle-gaps|workday|sparse-sessions)
                                or a derived one (conv:prefill-heavy, ...)
   --amplify K                  each request becomes K copies (default 40 for a CSV, 1 for synthetic traces)
   --startup SECONDS            median replica startup L, hidden from the policies (default 180)
@@ -46,6 +49,11 @@ const USAGE = `usage: node dist/bench/autoscaling/main.js [options]
   --suite                      run the trace suite (suite.ts; --trace, --amplify, --startup and --capacity-multiplier
                                do not apply) and print one table over it (or --json: [{trace, rows}])
   --smoke                      with --suite: the CI smoke suite and grid (under a minute)
+  --scale-to-zero IDLE|startup add the row operator-zero: decide() with minReplicas 0 and scaleToZero.idleSeconds
+                               IDLE (startup: the break-even rule, idleSeconds = the median startup L), played behind
+                               the activator (as is oracle-zero-min); adds the cold-start columns and ratioToZeroMinOracle
+  --max-held N                 with --scale-to-zero: scaleToZero.maxHeldRequests (default ${DEFAULT_ACTIVATOR.maxHeldRequests}; one more gets 429)
+  --max-hold S                 with --scale-to-zero: scaleToZero.maxHoldSeconds (default ${DEFAULT_ACTIVATOR.maxHoldSeconds}; then 503)
   --seed N                     PRNG seed (default 1)
   --workers N                  worker threads (default: 2, or fewer cores)
   --svg FILE                   chart output for one trace (default bench/autoscaling/out/replicas.svg)
@@ -56,18 +64,6 @@ const USAGE = `usage: node dist/bench/autoscaling/main.js [options]
 interface Task { entry: number; job: PolicyJob }
 interface WorkerRequest { id: number; entry: number; options?: ScenarioOptions; job: PolicyJob; keepSeries: boolean }
 interface WorkerReply { id: number; result: SimulationResult; seconds: number }
-
-/**
- * The simulation a job runs in: oracle-zero-startup with replicas that start at once; static@peak provisioned at its
- * count from t = 0; every other job in the scenario's own.
- */
-function buildJobSimulation(job: PolicyJob, scenario: Scenario): SimulationConfig {
-  switch (job.kind) {
-    case 'oracle-zero-startup': return { ...scenario.simulation, startupSeconds: 0, schedulingSeconds: 0 };
-    case 'static': return { ...scenario.simulation, initialReplicas: Math.min(scenario.simulation.gpuQuota, computePeakReplicas(scenario.bounds)) };
-    default: return scenario.simulation;
-  }
-}
 
 /** Runs one job; the scenario of the last entry seen is kept (tasks arrive entry by entry). */
 function buildRunner(): (request: WorkerRequest) => WorkerReply {
@@ -147,10 +143,14 @@ interface EntryBounds { scenario: Omit<Scenario, 'trace'> & { name: string; requ
 
 function computeEntryBounds(options: ScenarioOptions): EntryBounds {
   const { trace, ...scenario } = buildScenario(options);
-  const lead = scenario.simulation.schedulingSeconds + options.startupSeconds;
   // Like the oracle's own bounds, over the admitted requests only (refused ones are never served).
-  const zeroMin = computeBounds(keepAdmissible(trace, scenario.simulation.maxModelLen), scenario.profile, options.startupSeconds, lead, { ...ORACLE_PARAMETERS, minReplicas: 0 });
-  return { scenario: { ...scenario, name: trace.name, requests: trace.arrival.length }, analytic: { 'oracle-zero-min': zeroMin.startup } };
+  return { scenario: { ...scenario, name: trace.name, requests: trace.arrival.length }, analytic: { 'oracle-zero-min': scenario.zeroMinBounds.startup } };
+}
+
+/** --scale-to-zero IDLE|startup for a scenario at startup L: idleSeconds IDLE, or L (the break-even rule). */
+function resolveScaleToZero(idle: number | 'startup' | undefined, startupSeconds: number, maxHeldRequests: number, maxHoldSeconds: number): ScaleToZeroOptions | undefined {
+  if (idle === undefined) return undefined;
+  return { idleSeconds: idle === 'startup' ? Math.max(1, Math.round(startupSeconds)) : idle, maxHeldRequests, maxHoldSeconds };
 }
 
 /** The settings run per family, for the header of the suite table (the grid actually run). */
@@ -186,16 +186,17 @@ async function runGrid(entries: readonly { name: string; kind: TraceKind; option
     const rows = results.map((r, e) => {
       const b = bounds[e];
       if (!b) throw new Error(`no bounds for entry ${e}`);
-      return buildRows(r, b.scenario.bounds, b.analytic);
+      return buildRows(r, b.scenario.bounds, b.analytic, entries[e]?.options.scaleToZero !== undefined);
     });
     return { results, rows };
   };
-  const first = buildJobs(only, grid === 'smoke' ? 'smoke' : 'coarse');
+  const zero = entries.some((e) => e.options.scaleToZero !== undefined);
+  const first = buildJobs(only, grid === 'smoke' ? 'smoke' : 'coarse', [], zero);
   await runStage(first, grid === 'fine' ? 'stage 1 (coarse grid)' : `${grid} grid`);
   if (grid !== 'fine') return { jobs: first, ...rowsOf(first) };
   const stage1 = rowsOf(first);
   const ranges = computeRefinementRanges(entries.map((e, i) => ({ trace: e.name, kind: e.kind, rows: stage1.rows[i] ?? [] })));
-  const all = buildJobs(only, 'fine', ranges);
+  const all = buildJobs(only, 'fine', ranges, zero);
   const ran = new Set(first.map((j) => j.label));
   const second = all.filter((j) => !ran.has(j.label));
   log(`stage 2 ranges: ${ranges.map((r) => `${r.family} ${r.lo}..${r.hi}`).join(', ') || 'none'}`);
@@ -216,6 +217,9 @@ async function main(): Promise<void> {
       suite: { type: 'boolean', default: false },
       smoke: { type: 'boolean', default: false },
       seed: { type: 'string', default: '1' },
+      'scale-to-zero': { type: 'string' },
+      'max-held': { type: 'string' },
+      'max-hold': { type: 'string' },
       workers: { type: 'string' },
       svg: { type: 'string', default: 'bench/autoscaling/out/replicas.svg' },
       json: { type: 'boolean', default: false },
@@ -239,13 +243,21 @@ async function main(): Promise<void> {
   const only = values.policies?.split(',').map((p) => p.trim()).filter((p) => p.length > 0);
   const seed = Math.round(number('seed', values.seed, 1));
   const workers = Math.max(1, Math.round(number('workers', values.workers, Math.min(2, availableParallelism()))));
+  const rawIdle = values['scale-to-zero'];
+  if (rawIdle === undefined && (values['max-held'] !== undefined || values['max-hold'] !== undefined)) throw new Error('--max-held and --max-hold go with --scale-to-zero');
+  const idle = rawIdle === undefined ? undefined : rawIdle === 'startup' ? 'startup' as const : Math.round(number('scale-to-zero', rawIdle, 1));
+  const maxHeld = Math.round(number('max-held', values['max-held'], DEFAULT_ACTIVATOR.maxHeldRequests));
+  const maxHold = Math.round(number('max-hold', values['max-hold'], DEFAULT_ACTIVATOR.maxHoldSeconds));
   const log = (line: string): void => { process.stderr.write(`${line}\n`); };
   const print = (line = ''): void => { process.stdout.write(`${line}\n`); };
   const started = performance.now();
   const elapsed = (): string => `${((performance.now() - started) / 1000).toFixed(1)} s`;
 
   if (values.suite) {
-    const suite: SuiteEntry[] = (values.smoke ? buildSmokeSuite : buildSuite)(readTrace, seed, routing);
+    const suite: SuiteEntry[] = (values.smoke ? buildSmokeSuite : buildSuite)(readTrace, seed, routing).map((e) => {
+      const scaleToZero = resolveScaleToZero(idle, e.options.startupSeconds, maxHeld, maxHold);
+      return scaleToZero ? { ...e, options: { ...e.options, scaleToZero } } : e;
+    });
     const bounds = suite.map((e) => computeEntryBounds(e.options));
     suite.forEach((e, i) => log(`bench:autoscaling --suite: ${e.name} (${e.kind}): ${bounds[i]?.scenario.requests ?? 0} requests, G_L ${(bounds[i]?.scenario.bounds.startup ?? 0).toFixed(2)} GPU-h`));
     const { jobs, rows } = await runGrid(suite, bounds, only, grid, workers, false, log);
@@ -256,7 +268,9 @@ async function main(): Promise<void> {
       return;
     }
     print(`suite        ${values.smoke ? 'smoke ' : ''}${suite.length} traces (${suite.map((e) => e.name).join(', ')}), L = 180 s, capacity x1, ${routing} routing, seed ${seed}`);
-    print(`grid         ${grid}: ${jobs.length} policies per trace (operator, oracle, oracle-zero-startup, oracle-zero-min and the baselines below)`);
+    print(`grid         ${grid}: ${jobs.length} policies per trace (operator, ${idle !== undefined ? 'operator-zero, ' : ''}oracle, oracle-zero-startup, oracle-zero-min and the baselines below)`);
+    const zero = suite[0]?.options.scaleToZero;
+    if (zero) print(`scale to zero  operator-zero: minReplicas 0, idleSeconds ${idle === 'startup' ? `L (${zero.idleSeconds} s)` : zero.idleSeconds}, maxHeldRequests ${zero.maxHeldRequests}, maxHoldSeconds ${zero.maxHoldSeconds}; it and oracle-zero-min behind the activator`);
     for (const line of describeGrid(jobs)) print(line);
     print();
     print(formatSuiteReport(buildSuiteReport(traces)));
@@ -274,9 +288,12 @@ async function main(): Promise<void> {
     routing,
     seed,
   };
+  const scaleToZero = resolveScaleToZero(idle, options.startupSeconds, maxHeld, maxHold);
+  if (scaleToZero) options.scaleToZero = scaleToZero;
   const entryBounds = computeEntryBounds(options);
   const isConvX40 = !synthetic && values.trace.endsWith('AzureLLMInferenceTrace_conv.csv') && options.amplify === 40 && options.startupSeconds === 180 && options.capacityMultiplier === 1;
-  const kind: TraceKind = isConvX40 ? 'conv' : 'other';
+  const isIdle = (IDLE_KINDS as readonly string[]).some((k) => values.trace === `synthetic:${k}`);
+  const kind: TraceKind = isConvX40 ? 'conv' : isIdle ? 'idle' : 'other';
   const name = entryBounds.scenario.name.replace(REPO_ROOT + '/', '');
   log(`bench:autoscaling: ${name}: ${entryBounds.scenario.requests} requests`);
   const { results, rows: allRows } = await runGrid([{ name: name.replace(/^.*\//, ''), kind, options }], [entryBounds], only, grid, workers, true, log);
@@ -292,7 +309,9 @@ async function main(): Promise<void> {
     if (row && result) chosen.push({ row, series: result.series, ...(note ? { note } : {}) });
   };
   addPanel(rows.find((r) => r.policy === 'operator'));
+  addPanel(rows.find((r) => r.policy === 'operator-zero'));
   addPanel(rows.find((r) => r.policy === 'oracle'));
+  addPanel(rows.find((r) => r.policy === 'oracle-zero-min'), 'GPU-hours: the analytic G_L with minReplicas 0');
   for (const best of chooseFamilyBests(rows, targets.maxWaitOver5sPct)) addPanel(best.row, `the ${best.family} setting best in hindsight`);
   const b = entryBounds.scenario.bounds;
   const simulation = entryBounds.scenario.simulation;
@@ -313,12 +332,18 @@ async function main(): Promise<void> {
   print(`cluster      ${routing} routing; terminating pods drain up to ${simulation.drainSeconds} s (the rendered preStop) then are killed; ${simulation.initialReplicas} warm replicas at t = 0; policies start at ${simulation.controllerStartSeconds} s`);
   print(`oracle       clairvoyant, pays startup: delta = ${ORACLE_PARAMETERS.bucketSeconds} s, rho = ${ORACLE_PARAMETERS.utilization}, minReplicas = ${ORACLE_PARAMETERS.minReplicas}; G_L = ${b.startup.toFixed(2)} GPU-h (G_int = ${b.integer.toFixed(2)}, G_fluid = ${b.fluid.toFixed(2)})`);
   print(`operator     decide() with API defaults plus promptTokensPerSecondPerReplica ${spec.promptTokensPerSecondPerReplica}, generationTokensPerSecondPerReplica ${spec.generationTokensPerSecondPerReplica} (${OPERATOR_TARGET_UTILIZATION} x the anchor profile), min 1, max ${spec.maxReplicas}`);
+  if (scaleToZero) {
+    const zb = entryBounds.scenario.zeroMinBounds;
+    print(`zero         operator-zero: the same with minReplicas 0, scaleToZero idleSeconds ${scaleToZero.idleSeconds}${idle === 'startup' ? ' (= L, the break-even rule)' : ''}, maxHeldRequests ${scaleToZero.maxHeldRequests}, maxHoldSeconds ${scaleToZero.maxHoldSeconds}; behind the activator with oracle-zero-min (G_L with minReplicas 0 = ${zb.startup.toFixed(2)} GPU-h, ${zb.warmReplicas} warm replicas); waiting shares of these rows over the requests that met no cold start`);
+  }
   print(`grid         ${grid}`);
   print();
   print(formatTable(rows));
   print();
   const op = rows.find((r) => r.policy === 'operator');
   if (verdict && op) print(formatVerdict(verdict, op));
+  const zeroVerdict = computeZeroVerdict(rows, targets);
+  if (zeroVerdict) print(formatZeroVerdict(zeroVerdict));
   print(`chart        ${svgPath.replace(process.cwd() + '/', '')}`);
   log(`done in ${elapsed()}`);
 }

@@ -2,8 +2,9 @@
 // (the operator, the oracle, and each baseline at each setting of its §5.9 grid). Builds values only; the caller
 // passes the trace file's text in.
 import { AutoscalingSpec } from '../../src/api/v1alpha1.js';
-import type { ScalingPolicy } from '../../src/autoscaler/policy.js';
 import { buildOperatorPolicy } from '../../src/autoscaler/policy.js';
+import type { ActivatorAwarePolicy, ScaleToZeroOptions } from './activator.js';
+import { DEFAULT_ACTIVATOR, buildZeroOperatorPolicy } from './activator.js';
 import type { BaselineBounds, BaselineFamily, GridName, SettingRange } from './baselines.js';
 import { AIBRIX_KPA, BASELINE_FAMILIES, buildCoarseLadder, buildDynamoPolicy, buildFineLadder, buildHpaPolicy, buildKedaPolicy, buildKpaPolicy, buildKubeAiPolicy, buildRulePolicy, buildStaticPolicy, formatSetting, parseFamily } from './baselines.js';
 import type { Bounds } from './oracle.js';
@@ -20,7 +21,8 @@ import { DERIVATIONS, GENERATOR_DEFAULTS, TRACE_KINDS, buildTraceOfKind, isGener
 export interface ScenarioOptions {
   /**
    * A path to an Azure-format CSV; synthetic:KIND for a generated trace (step, spike, ramp, onoff, bursty, diurnal,
-   * heavy-tail, decode-heavy: TRACE_KINDS in generators.ts); or NAME:DERIVATION for a derived CSV trace (e.g.
+   * heavy-tail, decode-heavy, the idle kinds idle-gaps, workday, sparse-sessions, ...: TRACE_KINDS in generators.ts);
+   * or NAME:DERIVATION for a derived CSV trace (e.g.
    * conv:prefill-heavy: DERIVATIONS in generators.ts applied to traceText).
    */
   trace: string;
@@ -35,6 +37,11 @@ export interface ScenarioOptions {
   capacityMultiplier: number;
   routing: Routing;
   seed: number;
+  /**
+   * Scale to zero (--scale-to-zero): adds the `operator-zero` row (decide() with minReplicas 0 and these settings),
+   * and plays it and `oracle-zero-min` behind the activator, each starting with the zero-minimum oracle's warm replicas.
+   */
+  scaleToZero?: ScaleToZeroOptions;
 }
 
 /**
@@ -89,9 +96,9 @@ export const BASELINE_GRIDS = {
 } as const;
 
 export interface PolicyJob {
-  /** The row name: operator, oracle, oracle-VARIANT, or family@setting. */
+  /** The row name: operator, operator-zero, oracle, oracle-VARIANT, or family@setting. */
   label: string;
-  kind: 'operator' | 'oracle' | 'oracle-zero-startup' | 'oracle-zero-min' | BaselineFamily;
+  kind: 'operator' | 'operator-zero' | 'oracle' | 'oracle-zero-startup' | 'oracle-zero-min' | BaselineFamily;
   /**
    * The family's setting: a fraction of M (hpa, kpa, kpa300, aibrix), a waiting threshold (keda), requests per pod
    * (kubeai), rho (dynamo), the headroom h (rule).
@@ -102,15 +109,16 @@ export interface PolicyJob {
 }
 
 /**
- * The jobs of one grid: the operator, the oracle and its variants (always), then every baseline family in
- * BASELINE_FAMILIES order, settings ascending. `refine` (fine grid only) lists the ranges to fill with the 5% ladder.
- * `only` keeps the bounds and the jobs whose label or family is listed; a listed label that is not on the grid
- * (`hpa@0.15`, `rule@240/0.4`) is added as it is.
+ * The jobs of one grid: the operator (and `operator-zero` with `scaleToZero`), the oracle and its variants (always),
+ * then every baseline family in BASELINE_FAMILIES order, settings ascending. `refine` (fine grid only) lists the
+ * ranges to fill with the 5% ladder. `only` keeps the bounds and the jobs whose label or family is listed; a listed
+ * label that is not on the grid (`hpa@0.15`, `rule@240/0.4`) is added as it is.
  */
-export function buildJobs(only?: readonly string[], grid: GridName = 'coarse', refine: readonly SettingRange[] = []): PolicyJob[] {
+export function buildJobs(only?: readonly string[], grid: GridName = 'coarse', refine: readonly SettingRange[] = [], scaleToZero = false): PolicyJob[] {
   const G = BASELINE_GRIDS;
   const jobs: PolicyJob[] = [
     { label: 'operator', kind: 'operator' },
+    ...(scaleToZero ? [{ label: 'operator-zero', kind: 'operator-zero' } as const] : []),
     { label: 'oracle', kind: 'oracle' },
     { label: 'oracle-zero-startup', kind: 'oracle-zero-startup' },
     { label: 'oracle-zero-min', kind: 'oracle-zero-min' },
@@ -174,6 +182,8 @@ export interface Scenario {
   /** The simulated replicas (scaled by the capacity multiplier). */
   profile: ReplicaProfile;
   bounds: Bounds;
+  /** The same bounds with minReplicas 0: `oracle-zero-min`'s schedule and cost (G_L with minReplicas 0). */
+  zeroMinBounds: Bounds;
   simulation: SimulationConfig;
 }
 
@@ -198,7 +208,9 @@ export function buildScenario(options: ScenarioOptions): Scenario {
   const profile = buildScaledProfile(LFM2_24B_H100, options.capacityMultiplier);
   // The oracle plans for the requests the engine accepts: refused ones (prompt + output > max_model_len) are no work.
   const admissible = keepAdmissible(trace, DEFAULT_SIMULATION.maxModelLen);
-  const bounds = computeBounds(admissible, profile, options.startupSeconds, options.startupSeconds + DEFAULT_SIMULATION.schedulingSeconds);
+  const lead = options.startupSeconds + DEFAULT_SIMULATION.schedulingSeconds;
+  const bounds = computeBounds(admissible, profile, options.startupSeconds, lead);
+  const zeroMinBounds = computeBounds(admissible, profile, options.startupSeconds, lead, { ...ORACLE_PARAMETERS, minReplicas: 0 });
   const simulation: SimulationConfig = {
     ...DEFAULT_SIMULATION,
     profile,
@@ -208,10 +220,37 @@ export function buildScenario(options: ScenarioOptions): Scenario {
     routing: options.routing,
     seed: options.seed,
   };
-  return { options, trace, profile, bounds, simulation };
+  return { options, trace, profile, bounds, zeroMinBounds, simulation };
 }
 
-export function buildPolicy(job: PolicyJob, scenario: Scenario): ScalingPolicy {
+/**
+ * The simulation a job runs in: oracle-zero-startup with replicas that start at once; static@peak provisioned at its
+ * count from t = 0; with scale to zero, operator-zero and oracle-zero-min behind the activator and starting with the
+ * zero-minimum oracle's warm replicas (none when the trace starts idle); every other job in the scenario's own.
+ */
+export function buildJobSimulation(job: PolicyJob, scenario: Scenario): SimulationConfig {
+  const zero = scenario.options.scaleToZero;
+  switch (job.kind) {
+    case 'oracle-zero-startup': return { ...scenario.simulation, startupSeconds: 0, schedulingSeconds: 0 };
+    case 'static': return { ...scenario.simulation, initialReplicas: Math.min(scenario.simulation.gpuQuota, computePeakReplicas(scenario.bounds)) };
+    case 'operator-zero':
+    case 'oracle-zero-min':
+      if (!zero) return scenario.simulation;
+      return {
+        ...scenario.simulation,
+        initialReplicas: scenario.zeroMinBounds.warmReplicas,
+        activator: { ...DEFAULT_ACTIVATOR, maxHeldRequests: zero.maxHeldRequests, maxHoldSeconds: zero.maxHoldSeconds },
+      };
+    default: return scenario.simulation;
+  }
+}
+
+/** The operator's spec with scale to zero: minReplicas 0 and spec.autoscaling.scaleToZero, the rest as `operator`. */
+export function buildZeroOperatorSpec(zero: ScaleToZeroOptions, maxReplicas = 64): AutoscalingSpec {
+  return buildOperatorSpec(LFM2_24B_H100, maxReplicas, OPERATOR_TARGET_UTILIZATION, { minReplicas: 0, scaleToZero: { ...zero } });
+}
+
+export function buildPolicy(job: PolicyJob, scenario: Scenario): ActivatorAwarePolicy {
   const M = LFM2_24B_H100.maxRunning;
   const bounds: BaselineBounds = { minReplicas: 1, maxReplicas: scenario.simulation.gpuQuota };
   const setting = job.setting ?? 0;
@@ -219,11 +258,12 @@ export function buildPolicy(job: PolicyJob, scenario: Scenario): ScalingPolicy {
     case 'operator': return buildOperatorPolicy(buildOperatorSpec(LFM2_24B_H100, scenario.simulation.gpuQuota), undefined, job.label, LFM2_24B_H100.maxRunning);
     case 'oracle': return buildOraclePolicy(scenario.bounds, scenario.simulation.schedulingSeconds + scenario.options.startupSeconds);
     case 'oracle-zero-startup': return buildZeroStartupOraclePolicy(scenario.bounds, job.label);
-    case 'oracle-zero-min': {
-      const lead = scenario.simulation.schedulingSeconds + scenario.options.startupSeconds;
-      const zeroMin = computeBounds(keepAdmissible(scenario.trace, scenario.simulation.maxModelLen), scenario.profile, scenario.options.startupSeconds, lead, { ...ORACLE_PARAMETERS, minReplicas: 0 });
-      return buildOraclePolicy(zeroMin, lead, job.label, 0);
+    case 'operator-zero': {
+      const zero = scenario.options.scaleToZero;
+      if (!zero) throw new Error('operator-zero runs only with scale to zero (ScenarioOptions.scaleToZero)');
+      return buildZeroOperatorPolicy(buildZeroOperatorSpec(zero, scenario.simulation.gpuQuota), job.label, LFM2_24B_H100.maxRunning);
     }
+    case 'oracle-zero-min': return buildOraclePolicy(scenario.zeroMinBounds, scenario.simulation.schedulingSeconds + scenario.options.startupSeconds, job.label, 0);
     case 'static': return buildStaticPolicy(Math.min(bounds.maxReplicas, computePeakReplicas(scenario.bounds)), job.label);
     case 'dynamo': {
       // The planner's pre-deployment profile is the nominal one (as the operator's targets), not the simulated replicas.

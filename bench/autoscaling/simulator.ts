@@ -15,11 +15,18 @@
 // startup, median L, sigma 0.2; billed) -> Ready (serves; /metrics from here on; in the endpoints 2 s later) ->
 // Terminating (out of the endpoints after 2 s; keeps serving what it holds, as the rendered preStop drain does, for up
 // to drainSeconds, then SIGTERM kills the rest) -> gone. GPU-hours = the time from Starting to gone, within [0, H].
+//
+// Scale to zero (config.activator, activator.ts): while no replica is in the endpoints, requests wait at the
+// activator instead of the gateway queue (bounded: 429 beyond maxHeldRequests, 503 after maxHoldSeconds); the first
+// held request triggers a decision 1 s later for a policy with activatorTriggers; a replica becoming Ready receives
+// the held requests at once, and the first one after none triggers a decision. Requests held (or refused) there met a
+// cold start: their waits are reported apart and every regular waiting share is over the other requests.
 import { ENGINES } from '../../src/engines/index.js';
 import type { PodSample, PodView } from '../../src/autoscaler/decide.js';
-import type { ScalingPolicy, ScalingView } from '../../src/autoscaler/policy.js';
 import type { EngineSample } from '../../src/metrics/engine-sample.js';
 import { RATE_WINDOW_SECONDS, buildEngineSample, buildSampleMetricNames, computeEngineRatesOver } from '../../src/metrics/engine-sample.js';
+import type { ActivatorAwarePolicy, ActivatorConfig, ActivatorView } from './activator.js';
+import { ActivatorQueue } from './activator.js';
 import type { Random } from './random.js';
 import { buildRandom, computeLognormal } from './random.js';
 import type { ReplicaProfile } from './replica.js';
@@ -60,6 +67,11 @@ export interface SimulationConfig {
   maxModelLen: number;
   /** With `gateway` routing, how often a non-empty gateway queue is re-checked for room, in seconds. */
   gatewayPollSeconds: number;
+  /**
+   * Scale to zero: the activator in front of a deployment with no replica in its endpoints (activator.ts). Unset: such
+   * requests wait in an unbounded gateway queue until an endpoint is added (the runs without scale to zero).
+   */
+  activator?: ActivatorConfig;
 }
 
 export const DEFAULT_SIMULATION: Omit<SimulationConfig, 'profile' | 'startupSeconds' | 'initialReplicas' | 'horizonSeconds'> = {
@@ -111,8 +123,28 @@ export interface SimulationResult {
   killedOrDroppedTokens: number;
   /** Tokens of refused requests: servedTokens + killedOrDroppedTokens + refusedTokens = traceTokens. */
   refusedTokens: number;
+  /**
+   * Scale to zero (0 without an activator). Requests held at the activator (a cold start met), the median and the
+   * longest of their waits (arrival to admission; Infinity for one never admitted), those refused with 429 and those
+   * answered 503 after maxHoldSeconds. None of these is in the waiting shares above, nor in `dropped`.
+   */
+  coldStartRequests: number;
+  coldStartP50WaitSeconds: number;
+  coldStartMaxWaitSeconds: number;
+  coldRefused: number;
+  coldExpired: number;
+  /** Times the requested count left zero. */
+  coldStarts: number;
+  /**
+   * GPU-hours of the replicas removed by a step to zero, from the last request's completion on any replica to their
+   * end (idleSeconds, the time to notice the idleness, and the endpoint removal).
+   */
+  idleTailGpuHours: number;
   series: SeriesPoint[];
 }
+
+/** Per-request mark of the activator's path. */
+const COLD = { Warm: 0, Held: 1, Refused: 2, Expired: 3 } as const;
 
 type PodState = 'Pending' | 'Starting' | 'Ready' | 'Terminating' | 'Gone';
 
@@ -129,9 +161,11 @@ interface SimPod {
   unschedulable: boolean;
   engine?: ReplicaEngine;
   routable: boolean;
+  /** Removed by a step to zero: billed as idle tail from this time. */
+  tailFrom?: number;
 }
 
-const EVENT = { Schedule: 0, Ready: 1, EndpointAdd: 2, EndpointRemove: 3, Gone: 4, Scrape: 5, Tick: 6, Series: 7, EarlyScrape: 8, GatewayPoll: 9 } as const;
+const EVENT = { Schedule: 0, Ready: 1, EndpointAdd: 2, EndpointRemove: 3, Gone: 4, Scrape: 5, Tick: 6, Series: 7, EarlyScrape: 8, GatewayPoll: 9, Trigger: 10, HoldExpiry: 11 } as const;
 type EventKind = (typeof EVENT)[keyof typeof EVENT];
 
 /** A min-heap of timed events, ties broken by insertion order (deterministic). */
@@ -217,12 +251,12 @@ function percentile(sorted: Float64Array, q: number): number {
 }
 
 /** Replays `trace` against `policy` and measures cost and waiting. */
-export function runSimulation(trace: Trace, policy: ScalingPolicy, config: SimulationConfig): SimulationResult {
+export function runSimulation(trace: Trace, policy: ActivatorAwarePolicy, config: SimulationConfig): SimulationResult {
   return runSimulationWithRequests(trace, policy, config).result;
 }
 
 /** runSimulation, also returning the per-request table (admission, first token, finish, final state) to inspect. */
-export function runSimulationWithRequests(trace: Trace, policy: ScalingPolicy, config: SimulationConfig): { result: SimulationResult; requests: RequestTable } {
+export function runSimulationWithRequests(trace: Trace, policy: ActivatorAwarePolicy, config: SimulationConfig): { result: SimulationResult; requests: RequestTable } {
   const n = trace.arrival.length;
   const requests = new RequestTable(trace.arrival, trace.input, trace.output, config.clientTimeoutSeconds);
   const startupRandom: Random = buildRandom(config.seed * 7919 + 1);
@@ -249,21 +283,26 @@ export function runSimulationWithRequests(trace: Trace, policy: ScalingPolicy, c
   const sampleHistory = new Map<number, EngineSample[]>();
   const latestSamples = new Map<number, PodSample>();
   const H = config.horizonSeconds;
+  // Scale to zero: the activator, each request's path, the Ready pods not yet in the endpoints.
+  const activator = config.activator ? new ActivatorQueue(config.activator, trace.arrival) : undefined;
+  const triggers = activator !== undefined && policy.activatorTriggers === true;
+  const cold = new Uint8Array(activator ? n : 0);
+  const readyNotRoutable: SimPod[] = [];
+  let expiryPending = false;
+  let coldStarts = 0;
+  let idleTailSeconds = 0;
 
   const bill = (from: number, to: number): number => Math.max(0, Math.min(to, H) - Math.max(from, 0));
   const drawStartup = (): number => computeLognormal(startupRandom, config.startupSeconds, config.startupSigma);
 
-  const dispatch = (id: number, t: number): void => {
-    if (routable.length === 0) {
-      gateway.push(id);
-      return;
-    }
+  // One of `candidates` (never empty) by the routing: uniform for `random`, else the fewest outstanding requests.
+  const sendTo = (candidates: readonly SimPod[], id: number, t: number): void => {
     let target: SimPod | undefined;
     if (config.routing === 'random') {
-      target = routable[Math.floor(routeRandom.next() * routable.length)];
+      target = candidates[Math.floor(routeRandom.next() * candidates.length)];
     } else {
       let best = Infinity;
-      for (const p of routable) {
+      for (const p of candidates) {
         p.engine?.advance(t);
         const o = p.engine?.outstanding ?? Infinity;
         if (o < best) { best = o; target = p; }
@@ -273,6 +312,38 @@ export function runSimulationWithRequests(trace: Trace, policy: ScalingPolicy, c
     if (!engine) throw new Error('routable pod without an engine');
     engine.advance(t);
     engine.enqueue(id);
+  };
+
+  const dispatch = (id: number, t: number): void => {
+    if (routable.length === 0) {
+      gateway.push(id);
+      return;
+    }
+    sendTo(routable, id, t);
+  };
+
+  const scheduleExpiry = (): void => {
+    if (!activator || expiryPending || activator.size === 0) return;
+    expiryPending = true;
+    events.push(activator.nextExpiry(), EVENT.HoldExpiry);
+  };
+
+  // No replica in the endpoints: a Ready pod takes the request at once (the activator passes it on); else it is held
+  // (the first of an empty queue wakes the policy 1 s later) or refused with 429.
+  const holdAtActivator = (queue: ActivatorQueue, id: number, t: number): void => {
+    if (readyNotRoutable.length > 0) {
+      sendTo(readyNotRoutable, id, t);
+      return;
+    }
+    const outcome = queue.offer(id);
+    if (outcome === 'refused') {
+      cold[id] = COLD.Refused;
+      requests.state[id] = RequestState.Dropped;
+      return;
+    }
+    cold[id] = COLD.Held;
+    if (outcome === 'first' && triggers) events.push(t + queue.config.triggerDelaySeconds, EVENT.Trigger);
+    scheduleExpiry();
   };
 
   // Gateway routing: the head of the queue goes to the least-loaded Ready endpoint with room (running + waiting < M;
@@ -301,6 +372,10 @@ export function runSimulationWithRequests(trace: Trace, policy: ScalingPolicy, c
   const arrive = (id: number, t: number): void => {
     if ((requests.input[id] ?? 0) + (requests.output[id] ?? 0) > config.maxModelLen) {
       requests.state[id] = RequestState.Refused;
+      return;
+    }
+    if (activator && routable.length === 0) {
+      holdAtActivator(activator, id, t);
       return;
     }
     if (config.routing !== 'gateway') {
@@ -350,6 +425,7 @@ export function runSimulationWithRequests(trace: Trace, policy: ScalingPolicy, c
     if (held && pod.startAt !== undefined) {
       gpuSeconds += bill(pod.startAt, t);
       gpuSecondsStarting += bill(pod.startAt, Math.min(t, pod.readyAt ?? t));
+      if (pod.tailFrom !== undefined) idleTailSeconds += bill(pod.tailFrom, t);
       releaseGpu(t);
     }
   };
@@ -367,6 +443,8 @@ export function runSimulationWithRequests(trace: Trace, policy: ScalingPolicy, c
       podGone(pod, t);
       return;
     }
+    const i = readyNotRoutable.indexOf(pod);
+    if (i >= 0) readyNotRoutable.splice(i, 1);
     pod.state = 'Terminating';
     latestSamples.delete(pod.id);
     events.push(t + config.endpointDelaySeconds, EVENT.EndpointRemove, pod.id);
@@ -422,12 +500,26 @@ export function runSimulationWithRequests(trace: Trace, policy: ScalingPolicy, c
     }
   };
 
+  // A step to zero: the replicas that go are billed as idle tail from the last completion on any replica.
+  const markIdleTail = (t: number): void => {
+    let lastBusy = -Infinity;
+    for (const p of pods) {
+      if ((p.state !== 'Ready' && p.state !== 'Terminating') || !p.engine) continue;
+      p.engine.advance(t);
+      lastBusy = Math.max(lastBusy, Math.min(t, p.engine.lastBusy));
+    }
+    for (const p of pods) if ((p.state === 'Ready' || p.state === 'Starting') && p.startAt !== undefined) p.tailFrom = Math.max(p.startAt, Math.min(t, lastBusy));
+  };
+
   const tick = (t: number): void => {
-    const view: ScalingView = { now: t * 1000, currentReplicas: specReplicas, pods: buildPodViews(), samples: [...latestSamples.values()] };
+    const view: ActivatorView = { now: t * 1000, currentReplicas: specReplicas, pods: buildPodViews(), samples: [...latestSamples.values()] };
     // An endpoint picker with flow control reports the requests it holds; kube-proxy routing has no such queue.
     if (config.routing === 'gateway') view.gatewayWaiting = held.size + gateway.length;
+    if (activator) view.activators = activator.counts();
     const desired = Math.max(0, Math.round(policy.decide(view).desiredReplicas));
     if (desired === specReplicas) return;
+    if (specReplicas === 0) coldStarts++;
+    if (desired === 0) markIdleTail(t);
     const direction = Math.sign(desired - specReplicas);
     if (lastDirection !== 0 && direction !== lastDirection && t - lastChange <= 600) reversals++;
     lastDirection = direction;
@@ -476,11 +568,19 @@ export function runSimulationWithRequests(trace: Trace, policy: ScalingPolicy, c
           pod.readyAt = t;
           pod.engine = new ReplicaEngine(config.profile, requests, t);
           events.push(t + config.endpointDelaySeconds, EVENT.EndpointAdd, pod.id);
+          if (activator) {
+            // The end of a cold start: the held requests go to the Ready replica, and the policy decides at once.
+            const first = routable.length === 0 && readyNotRoutable.length === 0;
+            readyNotRoutable.push(pod);
+            for (const id of activator.drain()) sendTo(readyNotRoutable, id, t);
+            if (first && triggers) tick(t);
+          }
           break;
         case EVENT.EndpointAdd:
           if (!pod || pod.state !== 'Ready') break;
           pod.routable = true;
           routable.push(pod);
+          if (readyNotRoutable.includes(pod)) readyNotRoutable.splice(readyNotRoutable.indexOf(pod), 1);
           flushGateway(t);
           pumpGateway(t);
           break;
@@ -522,6 +622,17 @@ export function runSimulationWithRequests(trace: Trace, policy: ScalingPolicy, c
           pollPending = false;
           pumpGateway(t);
           break;
+        case EVENT.Trigger:
+          tick(t);
+          break;
+        case EVENT.HoldExpiry:
+          expiryPending = false;
+          for (const id of activator?.expire(t) ?? []) {
+            cold[id] = COLD.Expired;
+            requests.state[id] = RequestState.Dropped;
+          }
+          scheduleExpiry();
+          break;
         case EVENT.Series: {
           const ready = pods.filter((p) => p.state === 'Ready').length;
           series.push({ t, requested: specReplicas, ready });
@@ -542,7 +653,13 @@ export function runSimulationWithRequests(trace: Trace, policy: ScalingPolicy, c
     if (pod.startAt !== undefined) {
       gpuSeconds += bill(pod.startAt, H);
       gpuSecondsStarting += bill(pod.startAt, Math.min(H, pod.readyAt ?? H));
+      if (pod.tailFrom !== undefined) idleTailSeconds += bill(pod.tailFrom, H);
     }
+  }
+  // Still held at the end of the run: never served (503 at maxHoldSeconds).
+  for (const id of activator?.drain() ?? []) {
+    cold[id] = COLD.Expired;
+    requests.state[id] = RequestState.Dropped;
   }
   for (const id of gateway) requests.state[id] = RequestState.Dropped;
   for (const id of held.drain()) requests.state[id] = RequestState.Dropped;
@@ -559,6 +676,9 @@ export function runSimulationWithRequests(trace: Trace, policy: ScalingPolicy, c
   let traceTokens = 0;
   let lostTokens = 0;
   let refusedTokens = 0;
+  const coldWaits: number[] = [];
+  let coldRefused = 0;
+  let coldExpired = 0;
   for (let i = 0; i < n; i++) {
     const state = requests.state[i];
     const tokens = (requests.input[i] ?? 0) + (requests.output[i] ?? 0);
@@ -568,10 +688,24 @@ export function runSimulationWithRequests(trace: Trace, policy: ScalingPolicy, c
       refusedTokens += tokens;
       continue;
     }
+    const path = activator ? (cold[i] ?? COLD.Warm) : COLD.Warm;
+    if (path === COLD.Refused) {
+      coldRefused++;
+      lostTokens += tokens;
+      continue;
+    }
     if (state === RequestState.Killed) { killed++; lostTokens += tokens; }
-    if (state === RequestState.Dropped) { dropped++; lostTokens += tokens; }
+    if (state === RequestState.Dropped) {
+      if (path === COLD.Expired) coldExpired++;
+      else dropped++;
+      lostTokens += tokens;
+    }
     const admitted = requests.admitted[i] ?? NaN;
     const w = Number.isNaN(admitted) ? Infinity : admitted - (requests.arrival[i] ?? 0);
+    if (path !== COLD.Warm) {
+      coldWaits.push(w);
+      continue;
+    }
     waits[m++] = w;
     if (w > 1) over1++;
     if (w > 5) over5++;
@@ -579,6 +713,7 @@ export function runSimulationWithRequests(trace: Trace, policy: ScalingPolicy, c
   }
   const sorted = waits.subarray(0, m).sort();
   const share = (count: number): number => (m === 0 ? 0 : (100 * count) / m);
+  const coldSorted = Float64Array.from(coldWaits).sort();
   const result: SimulationResult = {
     policy: policy.name,
     gpuHours: gpuSeconds / 3600,
@@ -600,6 +735,13 @@ export function runSimulationWithRequests(trace: Trace, policy: ScalingPolicy, c
     traceTokens,
     killedOrDroppedTokens: lostTokens,
     refusedTokens,
+    coldStartRequests: coldSorted.length,
+    coldStartP50WaitSeconds: percentile(coldSorted, 0.5),
+    coldStartMaxWaitSeconds: coldSorted[coldSorted.length - 1] ?? 0,
+    coldRefused,
+    coldExpired,
+    coldStarts,
+    idleTailGpuHours: idleTailSeconds / 3600,
     series,
   };
   return { result, requests };

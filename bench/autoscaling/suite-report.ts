@@ -3,8 +3,8 @@
 // operator; and the ranges the fine sweep refines. Pure functions of the rows; no I/O.
 import type { BaselineFamily, SettingRange } from './baselines.js';
 import { BASELINE_FAMILIES, parseFamily, parseSetting } from './baselines.js';
-import type { PolicyRow, Targets, TraceKind } from './report.js';
-import { REFERENCE_MAX_WAIT_PCT, chooseReferenceBest, computeTargets } from './report.js';
+import type { PolicyRow, Targets, TraceKind, ZeroVerdict } from './report.js';
+import { REFERENCE_MAX_WAIT_PCT, chooseReferenceBest, computeTargets, computeZeroVerdict } from './report.js';
 
 /** One suite entry's rows (the --suite --json element). */
 export interface SuiteTrace {
@@ -101,6 +101,9 @@ export interface SuiteTraceSummary {
   bests: FamilyBest[];
   /** The rule family's cheapest setting at <= 2% waiting. */
   reference?: PolicyRow;
+  /** With scale to zero: operator-zero's row and its verdict (judged on the idle traces only). */
+  zero?: PolicyRow;
+  zeroVerdict?: ZeroVerdict;
 }
 
 export interface SuiteReport {
@@ -116,7 +119,12 @@ export function buildSuiteReport(traces: readonly SuiteTrace[]): SuiteReport {
     const operator = t.rows.find((r) => r.policy === 'operator');
     const met = operator !== undefined && operator.ratioToOracle <= targets.maxRatio && waitOf(operator) <= targets.maxWaitOver5sPct && operator.killed === 0;
     const reference = chooseReferenceBest(t.rows);
-    return { trace: t.trace, kind: t.kind, targets, ...(operator ? { operator } : {}), met, bests: chooseFamilyBests(t.rows, targets.maxWaitOver5sPct), ...(reference ? { reference } : {}) };
+    const zero = t.rows.find((r) => r.policy === 'operator-zero');
+    const zeroVerdict = computeZeroVerdict(t.rows, targets);
+    return {
+      trace: t.trace, kind: t.kind, targets, ...(operator ? { operator } : {}), met, bests: chooseFamilyBests(t.rows, targets.maxWaitOver5sPct), ...(reference ? { reference } : {}),
+      ...(zero ? { zero } : {}), ...(zeroVerdict ? { zeroVerdict } : {}),
+    };
   });
   const operator = computeSuiteScore(traces, 'operator');
   const choices = BASELINE_FAMILIES.map((f) => chooseAcrossSuite(traces, f))
@@ -213,6 +221,7 @@ export function formatSuiteReport(report: SuiteReport): string {
   if (op) acrossRows.push(['operator', 'operator', op.worstRatio.toFixed(3), pct(op.worstWaitPct), op.worstWaitPct <= REFERENCE_MAX_WAIT_PCT ? 'yes' : 'no', '-']);
   for (const c of report.choices) acrossRows.push([c.family, c.policy, c.worstRatio.toFixed(3), pct(c.worstWaitPct), c.feasible ? 'yes' : 'no', c.atLeastAsGoodAsOperator ? 'YES' : 'no']);
   const better = report.choices.filter((c) => c.atLeastAsGoodAsOperator).map((c) => c.policy);
+  const zero = report.traces.some((t) => t.zero !== undefined) ? ['', formatZeroReport(report)] : [];
   return [
     'per trace: the operator against the trace\'s target; each family at its best setting in hindsight (the cheapest with',
     '%wait>5s within the trace\'s target, else the least waiting) as "setting x-oracle/%wait>5s", "!" = misses the target;',
@@ -228,5 +237,43 @@ export function formatSuiteReport(report: SuiteReport): string {
     formatColumns(acrossHeader, acrossRows),
     '',
     `verdict: ${better.length === 0 ? 'no family setting is at least as good as the operator on both worst cases' : `at least as good as the operator on both worst cases: ${better.join(', ')}`}`,
+    ...zero,
+  ].join('\n');
+}
+
+const fixedOr = (x: number | null | undefined, digits: number, none = '-'): string => (x === null || x === undefined ? none : x.toFixed(digits));
+
+/**
+ * Scale to zero (--scale-to-zero): per trace, operator-zero against operator (minReplicas 1) and against
+ * oracle-zero-min, its waiting over the requests that met no cold start, and the cold starts apart; the target
+ * (<= 1.25x oracle-zero-min and operator's waiting target) is judged on the idle traces.
+ */
+export function formatZeroReport(report: SuiteReport): string {
+  const header = ['trace', 'kind', 'operator GPU-h', 'zero GPU-h', 'zero/op', 'op x zero-min', 'zero x zero-min', 'op %wait>5s', 'zero %wait>5s', 'op p99 s', 'zero p99 s',
+    'cold', 'cold p50 s', 'cold max s', '429', '503', 'from 0', 'tail GPU-h', 'target', 'met'];
+  const rows = report.traces.map((t) => {
+    const op = t.operator;
+    const z = t.zero;
+    const v = t.zeroVerdict;
+    const judged = t.targets.maxRatioToZeroMin !== undefined;
+    return [
+      t.trace, t.kind, fixedOr(op?.gpuHours, 2), fixedOr(z?.gpuHours, 2), op && z && op.gpuHours > 0 ? (z.gpuHours / op.gpuHours).toFixed(3) : '-',
+      fixedOr(op?.ratioToZeroMinOracle, 3), fixedOr(z?.ratioToZeroMinOracle, 3), op ? pct(waitOf(op)) : '-', z ? pct(waitOf(z)) : '-',
+      op ? fixedOr(op.p99WaitSeconds, 1, 'inf') : '-', z ? fixedOr(z.p99WaitSeconds, 1, 'inf') : '-',
+      String(z?.coldStartRequests ?? '-'), z?.coldStartRequests ? fixedOr(z.coldStartP50WaitSeconds, 1, 'inf') : '-', z?.coldStartRequests ? fixedOr(z.coldStartMaxWaitSeconds, 1, 'inf') : '-',
+      String(z?.coldRefused ?? '-'), String(z?.coldExpired ?? '-'), String(z?.coldStarts ?? '-'), fixedOr(z?.idleTailGpuHours, 2),
+      judged && v ? `${v.maxRatio.toFixed(2)}x/${v.maxWaitOver5sPct}%` : '-', judged && v ? (v.met ? 'yes' : 'NO') : '-',
+    ];
+  });
+  const judged = report.traces.filter((t) => t.targets.maxRatioToZeroMin !== undefined && t.zeroVerdict !== undefined);
+  return [
+    'scale to zero: operator-zero (minReplicas 0) against operator (minReplicas 1) and oracle-zero-min (its G_L); waiting of',
+    'operator-zero over the requests that met no cold start; cold: requests held at the activator (p50 and max of their',
+    'waits), 429: refused over maxHeldRequests, 503: held maxHoldSeconds, from 0: cold starts, tail: GPU-hours from the last',
+    'completion to the step to zero; target (idle traces): <= 1.25x oracle-zero-min and operator\'s waiting target',
+    '',
+    formatColumns(header, rows),
+    '',
+    `operator-zero: targets met on ${judged.filter((t) => t.zeroVerdict?.met).length} of ${judged.length} idle traces`,
   ].join('\n');
 }

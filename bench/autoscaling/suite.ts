@@ -11,9 +11,12 @@
 //   decode-heavy         synthetic:decode-heavy (200 in / 1-2K out)     161,221            4.9
 //   conv-prefill-heavy   conv:prefill-heavy (conv prompts x3), x20      387,320            9.6 (20 refused)
 //   step, spike, ramp, onoff   the §5.2 unit traces (synthetic:KIND)    541K, 415K, 721K, 360K   5.8, 4.4, 7.7, 5.1
+//   idle-gaps, workday, sparse-sessions   silences of tens of minutes (synthetic:KIND; IDLE_KINDS in generators.ts)
 //
 // Each entry's kind sets its targets: 'conv' for the Azure conv trace x40 (1.10x, 1%), 'bursty' for the traces of the
-// bursty kind with idle gaps (bursty, bursty-recurring, onoff: 1.5x, 2%), 'other' for the rest (1.25x, 2%).
+// bursty kind with idle gaps (bursty, bursty-recurring, onoff: 1.5x, 2%), 'idle' for the traces with silences of tens
+// of minutes (1.25x, 2%; with --scale-to-zero, operator-zero at most 1.25x oracle-zero-min), 'other' for the rest
+// (1.25x, 2%).
 import { basename, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DERIVATIONS, parseDerivedTraceName } from './generators.js';
@@ -22,7 +25,7 @@ import type { Routing } from './simulator.js';
 
 export interface SuiteEntry {
   name: string;
-  kind: 'conv' | 'bursty' | 'other';
+  kind: 'conv' | 'bursty' | 'idle' | 'other';
   options: ScenarioOptions;
 }
 
@@ -82,12 +85,16 @@ export function buildSuite(read: (path: string) => string, seed: number, routing
     generated('spike', 'other'),
     generated('ramp', 'other'),
     generated('onoff', 'bursty'),
+    generated('idle-gaps', 'idle'),
+    generated('workday', 'idle'),
+    generated('sparse-sessions', 'idle'),
   ];
 }
 
 /**
- * The CI smoke suite: four tiny entries (5-10 minutes, 3-7K requests each) covering the CSV path with a window, the
- * refusals (Mooncake), and two generators, so that every policy runs on all of them in seconds.
+ * The CI smoke suite: five tiny entries (5-10 minutes, 3-7K requests each, and two hours of sparse sessions) covering
+ * the CSV path with a window, the refusals (Mooncake), two generators and an idle trace (silences of tens of
+ * minutes: scale to zero's path with --scale-to-zero), so that every policy runs on all of them in seconds.
  */
 export function buildSmokeSuite(read: (path: string) => string, seed: number, routing: Routing = 'random'): SuiteEntry[] {
   const c = common(seed, routing);
@@ -96,5 +103,6 @@ export function buildSmokeSuite(read: (path: string) => string, seed: number, ro
     { name: 'mooncake-smoke', kind: 'other', options: { trace: resolveSuiteTrace('mooncake'), traceText: read(resolveSuiteTrace('mooncake')), amplify: 4, durationSeconds: 300, ...c } },
     { name: 'bursty-smoke', kind: 'bursty', options: { trace: 'synthetic:bursty', amplify: 1, baseRate: 8, durationSeconds: 600, ...c } },
     { name: 'diurnal-smoke', kind: 'other', options: { trace: 'synthetic:diurnal', amplify: 1, baseRate: 10, durationSeconds: 600, ...c } },
+    { name: 'idle-smoke', kind: 'idle', options: { trace: 'synthetic:sparse-sessions', amplify: 1, durationSeconds: 7200, ...c } },
   ];
 }

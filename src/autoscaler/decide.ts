@@ -31,6 +31,9 @@
 //                       unless the Ready pods alone carried every recommendation of the last H
 //   applyGpuWait        pods Pending for GPUs are requested until pendingTimeoutSeconds, then withdrawn for one
 //                       more timeout, then requested again; never capacity
+//   applyScaleToZero    with scaleToZero (scale-to-zero.ts): up from zero on requests held by the activators, to
+//                       max(1, ceil(held x w / D)); down to zero after idleSeconds without a request, never with work
+//                       in flight; the cold-start record
 //   learnRebound        demand back on a standing queue within MAX_REBOUND_STARTUPS L^ of a scale-down: the next H
 //                       lasts at least that idle gap; a scale-down is recorded for the next rebound
 //   buildState          the next status.autoscaling (with lowLoadSince, saturatedSince, lastScaleTime), and
@@ -929,6 +932,8 @@ export function decide(input: DecideInput): ScaleDecision {
   const zero = applyScaleToZero({
     policy, now, previousDesired, desired: waited.choice.desiredReplicas, reason: waited.choice.reason, message: waited.choice.message, max, ready: pods.ready, previous,
     activators: input.activators ?? { held: 0, refused: 0, expired: 0 },
+    ...(need.workPerRequest !== undefined ? { workPerRequest: need.workPerRequest / need.capacity.factor } : {}),
+    drainSeconds: Math.max(MIN_SCALE_DOWN_DELAY_SECONDS, learned ?? UNKNOWN_STARTUP_SECONDS),
     activity: { waiting: m.waiting - held, running: m.running, held, recentTokensPerSecond: sumRecentTokens(fresh), starting: pods.starting, blocked: pods.blocked, terminating: pods.terminating, holding: m.holding && pods.ready > 0 },
   });
   const choice = zero?.reason !== undefined ? { desiredReplicas: zero.desiredReplicas, reason: zero.reason, message: zero.message ?? '' } : waited.choice;

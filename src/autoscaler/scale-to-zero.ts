@@ -1,9 +1,13 @@
 // Pure. Scale to zero (spec.autoscaling.scaleToZero with minReplicas 0): the step to zero, the step back from it, and
 // the cold-start record. decide() runs the regular phases with a floor of one replica and then applyScaleToZero:
 //
-//   at zero       requests held by the activators (or waiting at a gateway) -> up to max(1, ceil(held / q)) at once,
-//                 one decision by the leader however many activator replicas hold them (ScaleUpFromZero); else
-//                 zero stays (ScaledToZero)
+//   at zero       requests held by the activators -> up at once (ScaleUpFromZero), one decision by the leader however
+//                 many activator replicas hold them, to R0 = max(1, ceil(H x w / D)): the held work drained within
+//                 the drain time D (the learned start time, as a standing queue is in computeDemand), w the learned
+//                 replica-seconds per request (corrected by the capacity f); 1 while w is unknown (the regular queue
+//                 rule adds replicas once the first is Ready and the backlog stands on it). Else zero stays
+//                 (ScaledToZero). Held requests are not divided by queueDepthPerReplica: at a Ready replica they
+//                 run in its batch, they do not wait, and a burst of them is no measure of the load that follows
 //   above zero    idle = nothing running, waiting, held or generated since the last scrape, no pod starting, Pending
 //                 or terminating, and every Ready pod answering with rates; idleSince is when that began. After
 //                 idleSeconds of it the count goes to zero from any count (ScaleToZero): idleSeconds alone governs
@@ -70,6 +74,10 @@ export interface ZeroInput {
   ready: number;
   previous: AutoscalingStatus | undefined;
   activators: ActivatorCounts;
+  /** w / f, the learned replica-seconds at target per request (corrected by the capacity), when known. */
+  workPerRequest?: number;
+  /** D, the drain time of a held backlog: the learned start time, at least 60 s (computeDemand's). */
+  drainSeconds: number;
 }
 
 export interface ZeroChoice {
@@ -121,15 +129,23 @@ export function trackColdStart(z: { now: number; previousDesired: number; desire
   };
 }
 
+const formatSeconds = (x: number): string => `${Math.round(x * 10) / 10}s`;
+
+/** R0 = max(1, ceil(H x w / D)) within maxReplicas; 1 while w is unknown. */
+export function computeReplicasFromZero(held: number, workPerRequest: number | undefined, drainSeconds: number, max: number): number {
+  const byWork = workPerRequest === undefined ? 1 : ceilOf((held * workPerRequest) / Math.max(1, drainSeconds));
+  return Math.min(max, Math.max(1, byWork));
+}
+
 /** The step from zero (held requests) and the step to zero (idleSeconds without a request). */
 function chooseAroundZero(z: ZeroInput, idleSince: number | undefined): Pick<ZeroChoice, 'desiredReplicas' | 'reason' | 'message'> {
-  const q = z.policy.queueDepthPerReplica;
   const idleSeconds = z.policy.scaleToZero?.idleSeconds ?? Infinity;
   const waiting = z.activity.held + z.activity.waiting;
   if (z.previousDesired === 0) {
     if (waiting > 0) {
-      const up = Math.min(z.max, Math.max(1, ceilOf(waiting / q)));
-      return { desiredReplicas: up, reason: 'ScaleUpFromZero', message: `${waiting} requests held while scaled to zero: starting ${up} (a cold start)` };
+      const up = computeReplicasFromZero(waiting, z.workPerRequest, z.drainSeconds, z.max);
+      const basis = z.workPerRequest === undefined ? 'the work per request is not learned yet' : `${formatSeconds(waiting * z.workPerRequest)} replica-seconds of held work over ${formatSeconds(z.drainSeconds)}`;
+      return { desiredReplicas: up, reason: 'ScaleUpFromZero', message: `${waiting} requests held while scaled to zero (${basis}): starting ${up} (a cold start)` };
     }
     return { desiredReplicas: 0, reason: 'ScaledToZero', message: 'scaled to zero: no request; the activator holds the next one and asks for a replica' };
   }

@@ -152,10 +152,10 @@ describe('scenarios and the suite', () => {
     expect(withLong.bounds.fluid).toBeCloseTo(buildScenario({ ...base, trace: 'x.csv', traceText: csv }).bounds.fluid - computeRequestWork(LFM2_24B_H100, 1000, 100) / 3600, 12);
   });
 
-  it('the suite lists the twelve traces once, and the smoke suite is tiny', () => {
+  it('the suite lists the fifteen traces once, and the smoke suite is tiny', () => {
     const read = (): string => csv;
     const suite = buildSuite(read, 1);
-    expect(suite.map((e) => e.name)).toEqual(['conv-x40', 'mooncake-x8', 'bursty', 'bursty-recurring', 'diurnal', 'heavy-tail', 'decode-heavy', 'conv-prefill-heavy', 'step', 'spike', 'ramp', 'onoff']);
+    expect(suite.map((e) => e.name)).toEqual(['conv-x40', 'mooncake-x8', 'bursty', 'bursty-recurring', 'diurnal', 'heavy-tail', 'decode-heavy', 'conv-prefill-heavy', 'step', 'spike', 'ramp', 'onoff', 'idle-gaps', 'workday', 'sparse-sessions']);
     for (const e of suite) expect(e.options).toMatchObject({ startupSeconds: 180, capacityMultiplier: 1, routing: 'random', seed: 1 });
     expect(buildSuite(read, 2, 'gateway').every((e) => e.options.routing === 'gateway' && e.options.seed === 2)).toBe(true);
     const smoke = buildSmokeSuite(read, 1);

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { parseLfmDeployment } from '../../src/api/parse.js';
 import { AutoscalingSpec, LfmDeployment, type AutoscalingStatus } from '../../src/api/v1alpha1.js';
 import { decide, type PodSample, type PodView, type ScaleDecision } from '../../src/autoscaler/decide.js';
-import { computeP90, MAX_COLD_START_SAMPLES } from '../../src/autoscaler/scale-to-zero.js';
+import { computeP90, computeReplicasFromZero, MAX_COLD_START_SAMPLES } from '../../src/autoscaler/scale-to-zero.js';
 import { renderService } from '../../src/render/children.js';
 import { isRoutableEndpointAddress, renderEndpointSlice, type SliceEndpoint } from '../../src/render/endpoints.js';
 import { buildPlanReport } from '../../src/render/plan-report.js';
@@ -44,15 +44,26 @@ function run(o: { policy: AutoscalingSpec; from: number; to: number; current: nu
 }
 
 describe('decide() with scaleToZero', () => {
-  it('stays at zero without requests, and leaves it at once for held requests (max(1, ceil(held / q)))', () => {
+  it('stays at zero without requests, and leaves it at once for held requests: one replica while the work per request is unknown', () => {
     const idle = decide({ policy: policy(), pods: [], samples: [], currentReplicas: 0, now: at(0), activators: NONE });
     expect([idle.desiredReplicas, idle.reason]).toEqual([0, 'ScaledToZero']);
     expect(idle.state.coldStart?.startedAt).toBeUndefined();
-    for (const [held, want] of [[1, 1], [4, 1], [5, 2], [9, 3], [1000, 8]] as const) {
+    for (const held of [1, 4, 5, 9, 1000]) {
       const d = decide({ policy: policy(), pods: [], samples: [], currentReplicas: 0, now: at(0), previous: idle.state, activators: { held, refused: 0, expired: 0 } });
-      expect([held, d.desiredReplicas, d.reason]).toEqual([held, want, 'ScaleUpFromZero']);
+      expect([held, d.desiredReplicas, d.reason]).toEqual([held, 1, 'ScaleUpFromZero']);
       expect(d.state.coldStart).toMatchObject({ startedAt: new Date(at(0)).toISOString(), held });
     }
+  });
+
+  it('sizes the step from zero by the held work drained within the learned start time, R0 = max(1, ceil(H x w / D))', () => {
+    // w = 0.5 replica-seconds per request, D = L^ = 100 s: 1,000 held requests are 500 replica-seconds, 5 replicas.
+    const idle = decide({ policy: policy(), pods: [], samples: [], currentReplicas: 0, now: at(0), activators: NONE, previous: { desiredReplicas: 0, workPerRequestSeconds: 0.5, learnedStartupSeconds: 100 } });
+    for (const [held, want] of [[1, 1], [200, 1], [201, 2], [1000, 5], [100_000, 8]] as const) {
+      const d = decide({ policy: policy(), pods: [], samples: [], currentReplicas: 0, now: at(1), previous: idle.state, activators: { held, refused: 0, expired: 0 } });
+      expect([held, d.desiredReplicas, d.reason]).toEqual([held, want, 'ScaleUpFromZero']);
+    }
+    expect(computeReplicasFromZero(30, undefined, 180, 8)).toBe(1);
+    expect(computeReplicasFromZero(0, 1, 180, 8)).toBe(1);
   });
 
   it('goes to zero after idleSeconds without a request, whatever the scale-down hold, and from any count', () => {
