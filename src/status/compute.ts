@@ -230,8 +230,14 @@ function computeSettled(lfmd: LfmDeployment): boolean {
   return status?.observedGeneration === generation && is('Ready', 'True') && is('Reconciling', 'False');
 }
 
-/** Ready with no engine pod Ready under scale to zero: True while an activator answers (ScaledToZero), else False. */
+/**
+ * Ready under scale to zero, where no replica is required: True while a replica is Ready (Ready) or, without one, while
+ * an activator answers (ScaledToZero), else False. The counts need no settled child: zero replicas are a requested
+ * state and the activator holds requests through a rollout too, so a scale never flips it (nor does the race between
+ * the ReplicaSet's new pod and the Deployment's status).
+ */
 function computeZeroCondition(r: Rollout): ConditionValue {
+  if (r.readyCurrent > 0) return { status: 'True', reason: 'Ready', message: `${r.readyCurrent} replicas are ready (scale to zero: none is required while an activator answers)` };
   if (r.activators === 0) {
     return { status: 'False', reason: 'ActivatorUnavailable', message: 'no engine pod is Ready and no activator pod is Ready to hold requests: the Service has no endpoint; check the lfm-operator activator Deployment (its pods must be Ready in the operator\'s activator namespace)' };
   }
@@ -242,7 +248,7 @@ function computeZeroCondition(r: Rollout): ConditionValue {
 }
 
 function computeReadyCondition(r: Rollout): ConditionValue {
-  if (r.scaleToZero && r.readyCurrent === 0 && (r.observedChild || r.settled)) return computeZeroCondition(r);
+  if (r.scaleToZero) return computeZeroCondition(r);
   // Until the Deployment controller has seen the child's spec, its counts are those of the previous spec: they stand
   // for a scale of a settled resource (Ready does not flip at each scale), not for a new template.
   return r.readyCurrent >= r.required && (r.observedChild || r.settled)

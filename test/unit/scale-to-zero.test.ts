@@ -208,6 +208,20 @@ describe('Ready at zero', () => {
     expect(cond(starting, 'Ready')?.message).toContain('cold start');
   });
 
+  it('stays True while the child Deployment has not observed a scale and the stored status still says Reconciling (no flip in that race)', () => {
+    const lfmd = s2z();
+    (lfmd.metadata as { generation?: number }).generation = 1;
+    lfmd.status = { observedGeneration: 1, conditions: [
+      { type: 'Ready', status: 'True', observedGeneration: 1, lastTransitionTime: '2026-06-01T00:00:00Z', reason: 'ScaledToZero', message: '' },
+      { type: 'Reconciling', status: 'True', observedGeneration: 1, lastTransitionTime: '2026-06-01T00:00:00Z', reason: 'Applying', message: '' },
+    ] };
+    const unobserved = { metadata: { generation: 3 }, spec: { replicas: 1, selector: {}, template: {} }, status: { observedGeneration: 2, replicas: 0, readyReplicas: 0, updatedReplicas: 0 } };
+    const s = computeStatus({ lfmd, report: buildPlanReport(lfmd), pods: [], deployment: unobserved, activators: 1 }, '2026-06-01T00:00:01Z');
+    expect(s.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ status: 'True', reason: 'ScaledToZero' });
+    const warm = computeStatus({ lfmd, report: buildPlanReport(lfmd), pods: [], deployment: { ...unobserved, status: { observedGeneration: 2, replicas: 1, readyReplicas: 1, updatedReplicas: 1 } }, activators: 1 }, '2026-06-01T00:00:01Z');
+    expect(warm.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ status: 'True', reason: 'Ready' });
+  });
+
   it('is False with reason ActivatorUnavailable when no activator pod is Ready', () => {
     const s = statusOf(0);
     expect(cond(s, 'Ready')).toMatchObject({ status: 'False', reason: 'ActivatorUnavailable' });
