@@ -84,8 +84,6 @@ interface ChildrenOutcome {
   nameConflict?: ObservedState['nameConflict'];
   applyError?: string;
   routing?: { missingKinds: RoutingKind[]; pool?: KubeObject };
-  /** The cached Deployment held the rendering (replicas aside) before this reconcile applied anything. */
-  childTemplateCurrent?: boolean;
 }
 
 /** A routing child as it is desired and as it was observed (cache, else a GET). */
@@ -108,12 +106,6 @@ function toSliceEndpoint(pod: V1Pod & KubeObject, port: number): SliceEndpoint[]
   const ip = pod.status?.podIP;
   if (!ready || !ip || pod.metadata?.deletionTimestamp) return [];
   return [{ name: pod.metadata?.name ?? '', namespace: pod.metadata?.namespace ?? '', ip, port, ...(pod.spec?.nodeName ? { nodeName: pod.spec.nodeName } : {}) }];
-}
-
-/** The object with spec.replicas left out (isSubset then ignores it): who sets the count does not change the template. */
-function withoutReplicas(obj: KubeObject): KubeObject {
-  const spec = (obj as { spec?: Record<string, unknown> }).spec;
-  return spec ? { ...obj, spec: { ...spec, replicas: undefined } } : obj;
 }
 
 /** A Service that must lose its selector (scale to zero turned on): isSubset cannot see a field left out. */
@@ -168,7 +160,6 @@ export class Reconciler {
           outcome.nameConflict = { kind: child.type.kind, name: target.name };
           break;
         }
-        if (child.type === RESOURCES.deployment && child.desired) outcome.childTemplateCurrent = observed !== undefined && isSubset(withoutReplicas(child.desired), observed);
         outcome.writes += await this.applyChild(target, child, observed);
       }
       if (!outcome.nameConflict) outcome.writes += await this.reconcileEndpointSlice(target, outcome);
@@ -366,7 +357,6 @@ export class Reconciler {
       ...(outcome.applyError ? { applyError: outcome.applyError } : {}),
       ...(outcome.routing ? { routing: outcome.routing as RoutingObservation } : {}),
       ...(isScaleToZero(target.lfmd) ? { activators: this.countActivators() } : {}),
-      ...(outcome.childTemplateCurrent !== undefined ? { childTemplateCurrent: outcome.childTemplateCurrent } : {}),
     }, this.nowSeconds());
   }
 

@@ -36,11 +36,6 @@ export interface ObservedState {
   routing?: RoutingObservation;
   /** Scale to zero: the Ready activator pods the Service points at while no engine pod is Ready. */
   activators?: number;
-  /**
-   * The child Deployment as cached already holds the operator's rendering (replicas aside): a generation it has not
-   * observed then comes from a scale, not from a new template.
-   */
-  childTemplateCurrent?: boolean;
 }
 
 /** What the reconciler observes of a resource that does not parse: no spec to plan, only its name and children. */
@@ -222,25 +217,17 @@ function computeRollout(o: ObservedState): Rollout {
     updated: deployment?.status?.updatedReplicas ?? 0,
     total: deployment?.status?.replicas ?? 0,
     readyCurrent: computeReadyCurrent(deployment),
-    settled: computeSettled(o.lfmd, o.childTemplateCurrent === true),
+    settled: computeSettled(o.lfmd),
     scaleToZero: isScaleToZero(o.lfmd),
     activators: o.activators ?? 0,
   };
 }
 
-/**
- * Settled: Ready and not Reconciling at this generation of the resource's own spec. Reconciling=True with reason
- * Applying (written while the child had not observed its generation) counts as settled when the child's template is
- * the operator's: that write came from a scale, and the next reconcile may run before the Deployment controller has
- * observed it (the ReplicaSet's new pod can arrive first), where Ready must not flip.
- */
-function computeSettled(lfmd: LfmDeployment, childTemplateCurrent: boolean): boolean {
+function computeSettled(lfmd: LfmDeployment): boolean {
   const generation = (lfmd.metadata as { generation?: number }).generation ?? 0;
   const status = lfmd.status;
-  const find = (type: string) => status?.conditions?.find((c) => c.type === type && c.observedGeneration === generation);
-  const reconciling = find('Reconciling');
-  const scaling = childTemplateCurrent && reconciling?.status === 'True' && reconciling.reason === 'Applying';
-  return status?.observedGeneration === generation && find('Ready')?.status === 'True' && (reconciling?.status === 'False' || scaling);
+  const is = (type: string, value: string) => status?.conditions?.some((c) => c.type === type && c.status === value && c.observedGeneration === generation) ?? false;
+  return status?.observedGeneration === generation && is('Ready', 'True') && is('Reconciling', 'False');
 }
 
 /**

@@ -228,27 +228,6 @@ describe('Ready at zero', () => {
   });
 });
 
-describe('Ready through a scale of an autoscaled resource (minReplicas 1)', () => {
-  // The race: the autoscaler scaled 1 -> 2, a reconcile wrote Reconciling=True (Applying) while the Deployment had not
-  // observed it, and the next reconcile (the ReplicaSet's new pod) runs before the Deployment's status moves.
-  const lfmd = LfmDeployment.parse(lfmDeployment('warm').namespace('team').autoscaling({ enabled: true, minReplicas: 1, maxReplicas: 4 }).build());
-  (lfmd.metadata as { generation?: number }).generation = 1;
-  lfmd.status = { observedGeneration: 1, conditions: [
-    { type: 'Ready', status: 'True', observedGeneration: 1, lastTransitionTime: '2026-06-01T00:00:00Z', reason: 'Ready', message: '' },
-    { type: 'Reconciling', status: 'True', observedGeneration: 1, lastTransitionTime: '2026-06-01T00:00:00Z', reason: 'Applying', message: '' },
-  ] };
-  const unobserved = { metadata: { generation: 5 }, spec: { replicas: 2, selector: {}, template: {} }, status: { observedGeneration: 4, replicas: 1, readyReplicas: 1, updatedReplicas: 1 } };
-  const readyOf = (childTemplateCurrent: boolean) => computeStatus({ lfmd, report: buildPlanReport(lfmd), pods: [], deployment: unobserved, childTemplateCurrent }, '2026-06-01T00:00:01Z').conditions?.find((c) => c.type === 'Ready');
-
-  it('stays True when the cached Deployment holds the rendered template (the unobserved generation is a scale)', () => {
-    expect(readyOf(true)).toMatchObject({ status: 'True', reason: 'Ready' });
-  });
-
-  it('waits for the Deployment controller when the template is new (its counts are the old revision\'s)', () => {
-    expect(readyOf(false)).toMatchObject({ status: 'False', reason: 'ReplicasNotReady' });
-  });
-});
-
 describe('the CRD rules of scale to zero, offline', () => {
   const refused = (b: ReturnType<typeof lfmDeployment>) => {
     const r = parseLfmDeployment(b.build());
