@@ -3,7 +3,7 @@
 // the chart's values.yaml and its RBAC rules from config/rbac/role.yaml (the activator's from activator-role.yaml), so
 // there is one source for each.
 import type {
-  V1ClusterRole, V1ClusterRoleBinding, V1Deployment, V1EnvVar, V1Namespace, V1PodDisruptionBudget, V1Role, V1RoleBinding,
+  V1Affinity, V1ClusterRole, V1ClusterRoleBinding, V1Deployment, V1EnvVar, V1Namespace, V1PodDisruptionBudget, V1Role, V1RoleBinding,
   V1Service, V1ServiceAccount,
 } from '@kubernetes/client-node';
 import { ApiObject, App, Chart, type ChartProps } from 'cdk8s';
@@ -205,7 +205,7 @@ export function buildOperatorEnv(v: InstallValues, namespace: string = DEFAULT_N
 interface Names { name: string; namespace: string; labels: Record<string, string>; selector: Record<string, string>; appVersion: string }
 
 function renderOperatorDeployment(v: InstallValues, n: Names): V1Deployment {
-  const image = v.image.digest ? `${v.image.repository}@${v.image.digest}` : `${v.image.repository}:${v.image.tag || n.appVersion}`;
+  const image = buildImageReference(v, n.appVersion);
   return {
     apiVersion: 'apps/v1', kind: 'Deployment',
     metadata: { name: n.name, namespace: n.namespace, labels: n.labels },
@@ -239,18 +239,28 @@ function renderOperatorDeployment(v: InstallValues, n: Names): V1Deployment {
           }],
           volumes: [{ name: 'tmp', emptyDir: { sizeLimit: '64Mi' } }],
           nodeSelector: v.nodeSelector,
-          affinity: {
-            podAntiAffinity: {
-              preferredDuringSchedulingIgnoredDuringExecution: [{
-                weight: 100,
-                podAffinityTerm: { topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: n.selector } },
-              }],
-            },
-          },
+          affinity: buildSpreadAffinity(n.selector),
         },
       },
     },
   } as V1Deployment;
+}
+
+/** The operator's image (the activator runs the same one): pinned by digest when one is set, else by tag. */
+function buildImageReference(v: InstallValues, appVersion: string): string {
+  return v.image.digest ? `${v.image.repository}@${v.image.digest}` : `${v.image.repository}:${v.image.tag || appVersion}`;
+}
+
+/** Replicas preferably on different nodes, so that one node's loss leaves another replica. */
+function buildSpreadAffinity(selector: Record<string, string>): V1Affinity {
+  return {
+    podAntiAffinity: {
+      preferredDuringSchedulingIgnoredDuringExecution: [{
+        weight: 100,
+        podAffinityTerm: { topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: selector } },
+      }],
+    },
+  };
 }
 
 interface ActivatorNames extends Names { serviceAccount: string }
@@ -258,7 +268,7 @@ interface ActivatorNames extends Names { serviceAccount: string }
 /** The activator's Deployment: the operator's image and hardening, `activator --listen :PORT`, one port. */
 function renderActivatorDeployment(v: InstallValues, n: ActivatorNames): V1Deployment {
   const a = v.activator;
-  const image = v.image.digest ? `${v.image.repository}@${v.image.digest}` : `${v.image.repository}:${v.image.tag || n.appVersion}`;
+  const image = buildImageReference(v, n.appVersion);
   return {
     apiVersion: 'apps/v1', kind: 'Deployment',
     metadata: { name: n.name, namespace: n.namespace, labels: n.labels },
@@ -295,14 +305,7 @@ function renderActivatorDeployment(v: InstallValues, n: ActivatorNames): V1Deplo
           }],
           volumes: [{ name: 'tmp', emptyDir: { sizeLimit: '64Mi' } }],
           nodeSelector: a.nodeSelector,
-          affinity: {
-            podAntiAffinity: {
-              preferredDuringSchedulingIgnoredDuringExecution: [{
-                weight: 100,
-                podAffinityTerm: { topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: n.selector } },
-              }],
-            },
-          },
+          affinity: buildSpreadAffinity(n.selector),
         },
       },
     },

@@ -14,8 +14,7 @@
 //   - a request "met a cold start" if it was held here (or refused here): its wait is reported apart, and the regular
 //     waiting shares are over the other requests
 import type { AutoscalingSpec, AutoscalingStatus } from '../../src/api/v1alpha1.js';
-import { decide } from '../../src/autoscaler/decide.js';
-import type { ScalingChoice, ScalingPolicy, ScalingView } from '../../src/autoscaler/policy.js';
+import { buildOperatorPolicy, type ScalingChoice, type ScalingPolicy, type ScalingView } from '../../src/autoscaler/policy.js';
 import type { ActivatorCounts } from '../../src/autoscaler/scale-to-zero.js';
 import { IdQueue } from './replica.js';
 
@@ -31,10 +30,8 @@ export interface ActivatorConfig {
 /** The API defaults (maxHeldRequests 100, maxHoldSeconds 600) and the issue's one-second scale-up write. */
 export const DEFAULT_ACTIVATOR: ActivatorConfig = { maxHeldRequests: 100, maxHoldSeconds: 600, triggerDelaySeconds: 1 };
 
-/** What a policy sees when the request path has an activator: the view plus the activator's counts. */
-export interface ActivatorView extends ScalingView {
-  activators?: ActivatorCounts;
-}
+/** What a policy sees when the request path has an activator: the view with the activator's counts (ScalingView.activators). */
+export type ActivatorView = ScalingView;
 
 /**
  * A policy the activator can wake: with `activatorTriggers` the simulator calls it 1 s after the first held request
@@ -104,33 +101,10 @@ export interface ScaleToZeroOptions {
 }
 
 /**
- * `operator-zero`: the operator's decide() with minReplicas 0 and scaleToZero, fed the activator's counts (which
- * buildOperatorPolicy in src/autoscaler/policy.ts does not pass). Its only memory is the status it would write.
+ * `operator-zero`: the operator's policy (buildOperatorPolicy, which passes the activator's counts to decide()) with
+ * minReplicas 0 and scaleToZero, woken by the activator.
  */
 export function buildZeroOperatorPolicy(spec: AutoscalingSpec, name = 'operator-zero', batchLimit?: number): ActivatorAwarePolicy & { status(): AutoscalingStatus | undefined } {
   if (spec.minReplicas !== 0 || spec.scaleToZero === undefined) throw new Error(`${name}: needs minReplicas 0 and scaleToZero`);
-  let state: AutoscalingStatus | undefined;
-  return {
-    name,
-    periodSeconds: spec.scrapeIntervalSeconds,
-    scrapeIntervalSeconds: spec.scrapeIntervalSeconds,
-    activatorTriggers: true,
-    decide(view: ActivatorView): ScalingChoice {
-      const decision = decide({
-        policy: spec,
-        pods: view.pods,
-        samples: view.samples,
-        previous: state,
-        currentReplicas: view.currentReplicas,
-        now: view.now,
-        refusedReplicas: view.refusedReplicas ?? 0,
-        ...(view.gatewayWaiting !== undefined ? { gatewayWaiting: view.gatewayWaiting } : {}),
-        ...(batchLimit !== undefined ? { batchLimit } : {}),
-        activators: view.activators ?? { held: 0, refused: 0, expired: 0 },
-      });
-      state = decision.state;
-      return { desiredReplicas: decision.desiredReplicas, reason: decision.reason };
-    },
-    status: () => state,
-  };
+  return { ...buildOperatorPolicy(spec, undefined, name, batchLimit), activatorTriggers: true };
 }

@@ -2,6 +2,7 @@
 // that the operator's decide() and the baselines run the same way. Performs no I/O and reads no clock.
 import type { AutoscalingSpec, AutoscalingStatus } from '../api/v1alpha1.js';
 import { decide, type PodSample, type PodView } from './decide.js';
+import type { ActivatorCounts } from './scale-to-zero.js';
 
 export interface ScalingView {
   /** Milliseconds since the epoch (simulated in the benchmark). */
@@ -18,6 +19,8 @@ export interface ScalingView {
    * them: with such a gateway the engines' own queues stay short and the backlog is only visible here.
    */
   gatewayWaiting?: number;
+  /** With scaleToZero: what the activators report (requests held now, refused and expired); DecideInput.activators. */
+  activators?: ActivatorCounts;
 }
 
 export interface ScalingChoice {
@@ -55,6 +58,7 @@ export function buildOperatorPolicy(spec: AutoscalingSpec, status?: AutoscalingS
         refusedReplicas: view.refusedReplicas ?? 0,
         ...(view.gatewayWaiting !== undefined ? { gatewayWaiting: view.gatewayWaiting } : {}),
         ...(batchLimit !== undefined ? { batchLimit } : {}),
+        ...(view.activators !== undefined ? { activators: view.activators } : {}),
       });
       state = decision.state;
       return { desiredReplicas: decision.desiredReplicas, reason: decision.reason };
